@@ -1,0 +1,64 @@
+"""Tokenizers by name. A native checkpoint records the name in its config (``tokenizer``),
+and a task names the one its data needs, so the pairing can be checked before any work.
+
+``bytes``: UTF-8 bytes, vocabulary 256 (the bundled text models).
+``chars``: the diagnostic tasks' character vocabulary (see :mod:`pope_bench.tasks.indexing`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .errors import BadInput, closest
+
+
+@dataclass(frozen=True)
+class ByteTokenizer:
+    name: str = "bytes"
+    vocab_size: int = 256
+
+    def encode(self, text: str) -> list[int]:
+        return list(text.encode("utf-8"))
+
+    def decode(self, ids) -> str:
+        return bytes(int(i) for i in ids).decode("utf-8", errors="replace")
+
+    def bytes_per_token(self, text: str) -> float:
+        return 1.0
+
+
+@dataclass(frozen=True)
+class CharTokenizer:
+    """A fixed character vocabulary; unknown characters are an error, not a silent UNK."""
+
+    name: str
+    alphabet: str
+
+    @property
+    def vocab_size(self) -> int:
+        return len(self.alphabet)
+
+    def encode(self, text: str) -> list[int]:
+        index = {c: i for i, c in enumerate(self.alphabet)}
+        try:
+            return [index[c] for c in text]
+        except KeyError as e:
+            raise BadInput(f"character {e.args[0]!r} is not in the {self.name!r} vocabulary") from None
+
+    def decode(self, ids) -> str:
+        return "".join(self.alphabet[int(i)] for i in ids)
+
+
+LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+CHARS = LETTERS + "0123456789,+-=:;| "
+
+TOKENIZERS = {
+    "bytes": ByteTokenizer,
+    "chars": lambda: CharTokenizer("chars", CHARS),
+}
+
+
+def get_tokenizer(name: str):
+    if name not in TOKENIZERS:
+        raise BadInput(f"unknown tokenizer {name!r}{closest(name, TOKENIZERS)}; known: {', '.join(TOKENIZERS)}")
+    return TOKENIZERS[name]()

@@ -1,0 +1,152 @@
+"""``pope-bench train``: AdamW with linear warmup and cosine decay, gradient clipping,
+seeded batches, periodic resumable checkpoints, and a native checkpoint at the end.
+
+What lands in ``--out``: the model (``model.safetensors`` + ``config.json``), ``recipe.yaml``
+(fully resolved), ``train_command.txt`` (the exact command), ``training_curve.csv`` (step,
+lr, train loss, validation loss, tokens/s). While training, ``train_state.pt`` holds
+everything needed to resume (model, optimiser, step, sampler state, curve); rerunning the
+same command continues from it.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import shlex
+import sys
+import time
+from pathlib import Path
+
+import torch
+import yaml
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+from ..errors import BadInput
+from ..modeling import PopeBenchConfig, PopeBenchForCausalLM
+from .batches import batch_source
+
+STATE_FILE = "train_state.pt"
+
+
+def lr_at(step: int, train: dict) -> float:
+    """Linear warmup to ``lr`` then cosine decay to ``min_lr`` at ``steps``."""
+    warmup, total = train["warmup_steps"], train["steps"]
+    if step < warmup:
+        return train["lr"] * (step + 1) / warmup
+    progress = min(1.0, (step - warmup) / max(1, total - warmup))
+    return train["min_lr"] + 0.5 * (train["lr"] - train["min_lr"]) * (1 + math.cos(math.pi * progress))
+
+
+def build_model(recipe: dict, pe: str, vocab_size: int) -> PopeBenchForCausalLM:
+    model_cfg = {k: v for k, v in recipe["model"].items()}
+    config = PopeBenchConfig(
+        vocab_size=vocab_size,
+        pe=pe,
+        train_length=recipe["train"]["length"],
+        tokenizer=recipe["tokenizer"],
+        **model_cfg,
+    )
+    torch.manual_seed(recipe["train"]["seed"])
+    return PopeBenchForCausalLM(config)
+
+
+def make_optimizer(model: torch.nn.Module, train: dict) -> torch.optim.AdamW:
+    """Weight decay on matrices only (not norms, not PoPE's δ), as in GPT-2 / nanoGPT."""
+    decay = [p for p in model.parameters() if p.dim() >= 2]
+    other = [p for p in model.parameters() if p.dim() < 2]
+    return torch.optim.AdamW(
+        [{"params": decay, "weight_decay": train["weight_decay"]}, {"params": other, "weight_decay": 0.0}],
+        lr=train["lr"],
+        betas=(train["beta1"], train["beta2"]),
+    )
+
+
+@torch.no_grad()
+def validation_loss(model, source, train: dict) -> float:
+    model.eval()
+    gen = torch.Generator().manual_seed(10_000 + train["seed"])
+    losses = []
+    for _ in range(train["eval_batches"]):
+        x, y = source.sample_batch(gen, train["batch_size"], train["length"])
+        losses.append(model(x, labels=y, use_cache=False).loss.item())
+    model.train()
+    return sum(losses) / len(losses)
+
+
+def train(recipe: dict, pe: str, out: Path, threads: int | None = None) -> Path:
+    """Train (or resume) and write the checkpoint folder ``out``."""
+    if threads:
+        torch.set_num_threads(threads)
+    t = recipe["train"]
+    out.mkdir(parents=True, exist_ok=True)
+    source = batch_source(recipe["data"], recipe["tokenizer"], "train")
+    held_out = batch_source(recipe["data"], recipe["tokenizer"], "test")
+    model = build_model(recipe, pe, source.vocab_size)
+    model.train()
+    optimizer = make_optimizer(model, t)
+    generator = torch.Generator().manual_seed(t["seed"])
+    step, curve = 0, []
+    state_path = out / STATE_FILE
+    if state_path.exists():
+        state = torch.load(state_path, weights_only=True)
+        if state["recipe"] != yaml.safe_dump(recipe) or state["pe"] != pe:
+            raise BadInput(f"{state_path} was made by a different recipe or --pe; use another --out or delete it")
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        generator.set_state(state["generator"])
+        step, curve = state["step"], state["curve"]
+        print(f"pope-bench: resuming {out} at step {step}", file=sys.stderr)
+
+    (out / "recipe.yaml").write_text(yaml.safe_dump(recipe, sort_keys=False))
+    (out / "train_command.txt").write_text(shlex.join(["pope-bench", *sys.argv[1:]]) + "\n")
+    tokens_per_step = t["batch_size"] * t["length"]
+    columns = [TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+               TextColumn("loss {task.fields[loss]:.3f}  {task.fields[tps]:,.0f} tok/s"), TimeRemainingColumn()]
+    with Progress(*columns, transient=False) as progress:
+        bar = progress.add_task(f"train {recipe['name']} ({pe})", total=t["steps"], completed=step, loss=float("nan"), tps=0)
+        tic, window_loss, window_steps = time.perf_counter(), 0.0, 0
+        while step < t["steps"]:
+            lr = lr_at(step, t)
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+            x, y = source.sample_batch(generator, t["batch_size"], t["length"])
+            loss = model(x, labels=y, use_cache=False).loss
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), t["grad_clip"])
+            optimizer.step()
+            step += 1
+            window_loss += loss.item()
+            window_steps += 1
+            elapsed = time.perf_counter() - tic
+            progress.update(bar, completed=step, loss=loss.item(), tps=window_steps * tokens_per_step / elapsed)
+            if step % t["eval_every"] == 0 or step == t["steps"]:
+                curve.append({
+                    "step": step, "lr": lr, "train_loss": window_loss / window_steps,
+                    "val_loss": validation_loss(model, held_out, t),
+                    "tokens_per_s": window_steps * tokens_per_step / elapsed,
+                })
+                tic, window_loss, window_steps = time.perf_counter(), 0.0, 0
+            if step % t["checkpoint_every"] == 0 and step < t["steps"]:
+                save_state(state_path, model, optimizer, generator, step, curve, recipe, pe)
+    model.save_pretrained(out)
+    write_curve(out / "training_curve.csv", curve)
+    state_path.unlink(missing_ok=True)
+    return out
+
+
+def save_state(path: Path, model, optimizer, generator, step, curve, recipe, pe) -> None:
+    """Atomically: a kill during the write leaves the previous state intact."""
+    tmp = path.with_suffix(".tmp")
+    torch.save({
+        "model": model.state_dict(), "optimizer": optimizer.state_dict(), "generator": generator.get_state(),
+        "step": step, "curve": curve, "recipe": yaml.safe_dump(recipe), "pe": pe,
+    }, tmp)
+    tmp.replace(path)
+
+
+def write_curve(path: Path, curve: list[dict]) -> None:
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=["step", "lr", "train_loss", "val_loss", "tokens_per_s"])
+        writer.writeheader()
+        writer.writerows(curve)
