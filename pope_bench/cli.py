@@ -1,7 +1,8 @@
 """The ``pope-bench`` command line (typer). Every command's ``--help`` has examples.
 
 Bad input raises :class:`~pope_bench.errors.BadInput`, which ``main`` prints as one line
-on stderr with exit code 2 — never a traceback.
+on stderr with exit code 2 — never a traceback. A sweep in which some cell failed still
+finishes and exits with 1.
 """
 
 from __future__ import annotations
@@ -19,7 +20,23 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    rich_markup_mode=None,
 )
+list_app = typer.Typer(help="What the registries hold.", no_args_is_help=True)
+tasks_app = typer.Typer(help="Task definitions.", no_args_is_help=True)
+app.add_typer(list_app, name="list")
+app.add_typer(tasks_app, name="tasks")
+
+CheckpointsOpt = Annotated[Path, typer.Option("--checkpoints", help="The model registry YAML.")]
+TasksDirOpt = Annotated[list[Path], typer.Option("--tasks-dir", help="A folder of extra task YAML files.")]
+
+
+def default_registry() -> Path:
+    """./checkpoints.yaml if there is one, else the one of the source checkout."""
+    here = Path("checkpoints.yaml")
+    if here.exists():
+        return here
+    return Path(__file__).resolve().parent.parent / "checkpoints.yaml"
 
 
 @app.command()
@@ -31,6 +48,60 @@ def version():
 
 
 @app.command()
+def run(
+    model: Annotated[list[str], typer.Option("--model", "-m", help="Registry name, local folder or hub id (repeatable).")] = [],
+    task: Annotated[list[str], typer.Option("--task", "-t", help="Task name (repeatable).")] = [],
+    lengths: Annotated[str, typer.Option(help="e.g. 1k..16k, 1k..10k:1k, 1x..10x, 256,512,4x (default: each task's).")] = None,
+    out: Annotated[Path, typer.Option(help="Results folder (reruns resume).")] = Path("runs/latest"),
+    device: Annotated[str, typer.Option(help="auto (cuda → mps → cpu), cpu, cuda, cuda:N, mps.")] = "auto",
+    dtype: Annotated[str, typer.Option(help="auto (bf16 on GPU, fp32 on CPU), float32, bfloat16, float16.")] = "auto",
+    batch_size: Annotated[str, typer.Option(help="auto (halves on out-of-memory) or N.")] = "auto",
+    limit: Annotated[int, typer.Option(help="Cap on examples (or scored tokens) per cell.")] = None,
+    seed: Annotated[list[int], typer.Option(help="Seed (repeatable for several seeds).")] = [0],
+    checkpoints: CheckpointsOpt = None,
+    tasks_dir: TasksDirOpt = [],
+    force: Annotated[bool, typer.Option(help="Recompute cells that are already in --out.")] = False,
+    plot: Annotated[bool, typer.Option(help="Write plots at the end.")] = True,
+):
+    """Sweep models × tasks × lengths × seeds into tidy results.
+
+    With no options: the default suite on the bundled checkpoints.
+
+    Examples:
+
+      pope-bench run
+
+      pope-bench run -m pope-text-tiny -m rope-text-tiny -t perplexity_text --lengths 1x..10x
+
+      pope-bench run -m my/hub-model -t perplexity_pg19 --lengths 1k..16k --out runs/hub
+    """
+    from rich.console import Console
+
+    from .results import load
+    from .runner import RunOptions
+    from .runner import run as run_sweep
+    from .summary import summary_tables
+
+    if limit is not None and limit < 1:
+        raise BadInput(f"--limit must be a positive integer, got {limit}")
+    options = RunOptions(models=model, tasks=task, lengths=lengths, out=out, device=device, dtype=dtype,
+                         batch_size=batch_size, limit=limit, seeds=seed,
+                         checkpoints=checkpoints or default_registry(), tasks_dirs=tasks_dir, force=force)
+    console = Console()
+    stats = run_sweep(options, Console(stderr=True))
+    frame = load(out)
+    for table in summary_tables(frame):
+        console.print(table)
+    if plot and not frame.empty:
+        from .plots import plot_results
+
+        plot_results(out)
+    console.print(f"{stats['done']} cells run, {stats['skipped']} already done, {stats['failed']} failed → {out}")
+    if stats["failed"]:
+        raise typer.Exit(1)
+
+
+@app.command()
 def train(
     recipe: Annotated[str, typer.Argument(help="A bundled recipe name (e.g. text-tiny) or a YAML path.")],
     pe: Annotated[str, typer.Option(help="Positional encoding: rope, pope or nope.")],
@@ -38,7 +109,7 @@ def train(
     set_: Annotated[list[str], typer.Option("--set", help="Override a recipe field: section.key=value.")] = [],
     threads: Annotated[int, typer.Option(help="CPU threads (0 = torch's default).")] = 0,
 ):
-    """Train a native checkpoint from a recipe.
+    """Train a native checkpoint from a recipe (resumable: rerun the same command).
 
     Examples:
 
@@ -54,6 +125,97 @@ def train(
         raise BadInput(f"--pe {pe!r} is not one of {', '.join(ENCODINGS)}")
     run_training(load_recipe(recipe, set_), pe, out, threads or None)
     typer.echo(f"wrote {out}")
+
+
+@app.command()
+def plot(
+    results: Annotated[Path, typer.Argument(help="A results folder written by `pope-bench run`.")],
+    out: Annotated[Path, typer.Option(help="Where to write the figures (default: RESULTS/plots).")] = None,
+):
+    """Metric-vs-length plots (PNG + SVG) of a results folder.
+
+    Example:
+
+      pope-bench plot runs/latest
+    """
+    from .plots import plot_results
+
+    for path in plot_results(results, out):
+        typer.echo(str(path))
+
+
+@list_app.command("models")
+def list_models(checkpoints: CheckpointsOpt = None):
+    """Registered checkpoints: name, encoding, scaling, train length, parameters, source.
+
+    Example:
+
+      pope-bench list models --checkpoints my-models.yaml
+    """
+    from rich.console import Console
+    from rich.table import Table
+
+    from .registry.checkpoints import load_registry, parameter_count
+
+    registry = load_registry(checkpoints or default_registry())
+    table = Table(title="models")
+    for column in ("name", "pe", "scaling", "train length", "parameters", "tokenizer", "source"):
+        table.add_column(column)
+    for entry in registry.values():
+        table.add_row(entry.name, entry.pe, entry.scaling_label, str(entry.train_length),
+                      parameter_count(entry), entry.tokenizer, entry.source)
+    Console().print(table)
+
+
+@list_app.command("tasks")
+def list_tasks(tasks_dir: TasksDirOpt = [], checkpoints: CheckpointsOpt = None):
+    """Tasks: type, metrics, data source and the registered checkpoints each suits.
+
+    Example:
+
+      pope-bench list tasks --tasks-dir my_tasks/
+    """
+    from rich.console import Console
+    from rich.table import Table
+
+    from .registry.checkpoints import load_registry
+    from .tasks.registry import discover
+
+    found = discover(tasks_dir)
+    path = checkpoints or default_registry()
+    registry = load_registry(path) if path.exists() else {}
+    table = Table(title="tasks")
+    for column in ("name", "type", "metrics", "lengths", "source", "suits"):
+        table.add_column(column)
+    console = Console()
+    for name in found.definitions:
+        try:
+            task = found.build(name)
+        except BadInput as e:
+            found.problems.append(str(e))
+            continue
+        suits = ", ".join(e.name for e in registry.values() if task.suits(e)) or "—"
+        table.add_row(name, task.definition.type, ", ".join(task.metrics), task.definition.default_lengths,
+                      task.definition.source, suits)
+    console.print(table)
+    for problem in found.problems:
+        Console(stderr=True).print(f"warning: {problem}", markup=False)
+
+
+@tasks_app.command("new")
+def tasks_new(
+    name: Annotated[str, typer.Argument(help="The new task's name (also its file name).")],
+    folder: Annotated[Path, typer.Option(help="Where to write NAME.yaml.")] = Path("."),
+):
+    """Write a commented starter task file that runs as written.
+
+    Example:
+
+      pope-bench tasks new my_ppl --folder my_tasks && pope-bench run --tasks-dir my_tasks -t my_ppl
+    """
+    from .tasks.starter import write_starter
+
+    typer.echo(str(write_starter(name, folder)))
 
 
 def main() -> None:

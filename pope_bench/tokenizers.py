@@ -62,3 +62,17 @@ def get_tokenizer(name: str):
     if name not in TOKENIZERS:
         raise BadInput(f"unknown tokenizer {name!r}{closest(name, TOKENIZERS)}; known: {', '.join(TOKENIZERS)}")
     return TOKENIZERS[name]()
+
+
+def encode_text(tokenizer, text: str) -> list[int]:
+    """Token ids of ``text`` for a pope-bench or a transformers tokenizer (no BOS/EOS added)."""
+    if hasattr(tokenizer, "backend_tokenizer") or hasattr(tokenizer, "add_special_tokens"):
+        return tokenizer.encode(text, add_special_tokens=False)
+    return tokenizer.encode(text)
+
+
+def token_byte_counts(tokenizer, ids: list[int]) -> list[int]:
+    """UTF-8 bytes each token stands for (for bits per byte)."""
+    if isinstance(tokenizer, ByteTokenizer):
+        return [1] * len(ids)
+    return [len(tokenizer.decode([i]).encode("utf-8")) for i in ids]

@@ -75,14 +75,3 @@ def load_corpus(name: str) -> tuple[Document, ...]:
 
 def documents(name: str, split: str) -> list[Document]:
     return [d for d in load_corpus(name) if d.split == split]
-
-
-def corpus_checksum(name: str) -> str:
-    """A content hash of the corpus, recorded in every run manifest."""
-    import hashlib
-
-    h = hashlib.sha256()
-    for doc in load_corpus(name):
-        h.update(doc.name.encode())
-        h.update(doc.text.encode())
-    return h.hexdigest()

@@ -51,9 +51,13 @@ class RotaryFrequencies(PositionalEncoding):
         super().__init__(head_dim, num_heads)
         self.rotary_dim = rotary_dim
         self.base = float(base)
+        self.set_scaling(scaling)
+
+    def set_scaling(self, scaling: Scaling | None) -> None:
+        """Switch the eval-time rule; learned parameters (PoPE's δ) are untouched."""
         self.scaling = scaling
         # attention_factor: YaRN's temperature on q and k (1 for every other rule).
-        self.static_inv_freq, self.attention_factor = scaled_inv_freq(rotary_dim, self.base, scaling)
+        self.static_inv_freq, self.attention_factor = scaled_inv_freq(self.rotary_dim, self.base, scaling)
 
     def inv_freq(self, positions: torch.Tensor) -> torch.Tensor:
         if self.scaling is not None and self.scaling.type == "dynamic":

@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from torch import nn
 from transformers import GenerationMixin, PreTrainedModel
 from transformers.cache_utils import DynamicCache
-from transformers.modeling_outputs import CausalLMOutputWithPast
+from transformers.modeling_outputs import BaseModelOutputWithPast, CausalLMOutputWithPast
 
 from ..encodings import PoPE
 from .attention import Attention
@@ -94,7 +94,7 @@ class PopeBenchModel(PopeBenchPreTrainedModel):
         x = self.drop(self.embed_tokens(input_ids))
         for block in self.layers:
             x = block(x, position_ids, cache if use_cache else None, attention_mask)
-        return self.norm(x), cache
+        return BaseModelOutputWithPast(last_hidden_state=self.norm(x), cache=cache if use_cache else None)
 
 
 class PopeBenchForCausalLM(PopeBenchPreTrainedModel, GenerationMixin):
@@ -105,6 +105,15 @@ class PopeBenchForCausalLM(PopeBenchPreTrainedModel, GenerationMixin):
         self.model = PopeBenchModel(config)
         self.lm_head = nn.Linear(config.hidden_size, config.vocab_size, bias=False)
         self.post_init()
+
+    def set_pe_scaling(self, spec: dict | None) -> None:
+        """Apply (or remove, with None) an eval-time scaling rule such as
+        ``{"type": "yarn", "factor": 4}`` to every layer; the weights stay as they are."""
+        self.config.pe_scaling = spec
+        self.config.validate_fields()
+        scaling = self.config.scaling()
+        for block in self.model.layers:
+            block.attn.encoding.set_scaling(scaling)
 
     def get_output_embeddings(self):
         return self.lm_head
@@ -128,7 +137,8 @@ class PopeBenchForCausalLM(PopeBenchPreTrainedModel, GenerationMixin):
         cache = cache if cache is not None else past_key_values
         use_cache = self.config.use_cache if use_cache is None else use_cache
         use_cache = use_cache and not self.training
-        hidden, cache = self.model(input_ids, attention_mask, position_ids, cache, use_cache)
+        outputs = self.model(input_ids, attention_mask, position_ids, cache, use_cache)
+        hidden, cache = outputs.last_hidden_state, outputs.cache
         if logits_to_keep:
             hidden = hidden[:, -logits_to_keep:]
         logits = self.lm_head(hidden)

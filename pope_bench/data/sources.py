@@ -1,0 +1,52 @@
+"""Corpus names → documents, by the hub route when asked and reachable, else offline.
+
+Hub corpora (``pg19``, ``openwebtext``) go through ``datasets.load_dataset`` — the route
+real users take; offline corpora come from packages (:mod:`pope_bench.data.corpora`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from ..errors import BadInput
+from .corpora import OFFLINE_CORPORA, Document, documents
+
+HUB_CORPORA = {
+    # name: (dataset id, config, split name for our "test", text field, title field)
+    "pg19": ("deepmind/pg19", None, "test", "text", "short_book_title"),
+    "openwebtext": ("Skylion007/openwebtext", None, "train", "text", None),
+}
+
+
+def load_documents(corpus: str, split: str = "test") -> list[Document]:
+    if corpus in OFFLINE_CORPORA:
+        return documents(corpus, split)
+    if corpus in HUB_CORPORA:
+        return _hub_documents(corpus, split)
+    known = ", ".join([*OFFLINE_CORPORA, *HUB_CORPORA])
+    raise BadInput(f"unknown corpus {corpus!r}; known: {known}")
+
+
+def _hub_documents(corpus: str, split: str) -> list[Document]:
+    import datasets
+
+    repo, config, hub_split, text_field, title_field = HUB_CORPORA[corpus]
+    try:
+        data = datasets.load_dataset(repo, config, split=hub_split if split == "test" else split)
+    except Exception as e:  # the hub raises many types (ConnectionError, HfHubHTTPError, ...)
+        raise BadInput(
+            f"corpus {corpus!r} needs the Hugging Face hub ({repo}), which is not reachable "
+            f"({type(e).__name__}); use an offline corpus such as perplexity_text"
+        ) from None
+    return [
+        Document(str(row[title_field]) if title_field else f"{corpus}-{i}", row[text_field], split)
+        for i, row in enumerate(data)
+    ]
+
+
+def documents_checksum(docs: list[Document]) -> str:
+    h = hashlib.sha256()
+    for doc in docs:
+        h.update(doc.name.encode())
+        h.update(doc.text.encode())
+    return h.hexdigest()[:16]

@@ -1,0 +1,43 @@
+"""``OUT/manifest.json``: what every run into a results folder was — command, versions,
+git sha, seeds, full configuration and data checksums — so a row can always be traced."""
+
+from __future__ import annotations
+
+import json
+import platform
+import subprocess
+import sys
+from functools import cache
+from pathlib import Path
+
+from . import __version__
+
+
+@cache
+def git_sha() -> str | None:
+    """The commit of the pope-bench source tree, when it is a git checkout."""
+    here = Path(__file__).resolve().parent
+    try:
+        done = subprocess.run(["git", "-C", str(here), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout.strip() or None if done.returncode == 0 else None
+
+
+def versions() -> dict:
+    import pandas
+    import torch
+    import transformers
+
+    return {"pope_bench": __version__, "python": platform.python_version(), "torch": torch.__version__,
+            "transformers": transformers.__version__, "pandas": pandas.__version__}
+
+
+def record_run(out: Path, run: dict) -> None:
+    """Append this run's entry to the folder's manifest (atomically)."""
+    path = Path(out) / "manifest.json"
+    manifest = json.loads(path.read_text()) if path.exists() else {"runs": []}
+    manifest["runs"].append({"argv": sys.argv, "versions": versions(), "git_sha": git_sha(), **run})
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(manifest, indent=2, default=str))
+    tmp.replace(path)

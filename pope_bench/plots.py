@@ -1,0 +1,82 @@
+"""Metric-vs-length plots of a results folder (``pope-bench plot DIR``, also the end of
+``run``). They read rows only — a figure never recomputes a metric.
+
+Per task: its main metric against length, one line per model, colour by encoding (RoPE
+blue family, PoPE orange, NoPE grey; eval-time scaling variants are dashed / dotted in
+their encoding's colour), a dashed vertical line at each model's train length, and a
+log-2 length axis when the lengths double. Written as PNG and SVG.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import BadInput
+from .results import load
+
+PE_COLORS = {"rope": "#1f77b4", "pope": "#ff7f0e", "nope": "#7f7f7f"}
+SCALING_STYLES = ["-", "--", ":", "-."]
+MAIN_METRICS = ("perplexity", "accuracy", "acc", "acc_norm", "nll", "retrieval_accuracy")
+
+
+def main_metric(frame: pd.DataFrame) -> str:
+    present = set(frame["metric"])
+    for metric in MAIN_METRICS:
+        if metric in present:
+            return metric
+    return sorted(present)[0]
+
+
+def doubling(lengths) -> bool:
+    values = sorted(set(int(x) for x in lengths))
+    return len(values) > 2 and all(b == 2 * a for a, b in zip(values, values[1:]))
+
+
+def plot_task(frame: pd.DataFrame, task: str, out: Path) -> list[Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = frame[(frame["task"] == task) & (frame["status"] == "ok")]
+    if rows.empty:
+        return []
+    metric = main_metric(rows)
+    rows = rows[(rows["metric"] == metric) & rows["position"].isna() & rows["depth"].isna()]
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    scalings = sorted(set(rows["scaling"]) - {"none"})
+    for model, group in rows.groupby("model", sort=True):
+        pe, scaling = group["pe"].iloc[0], group["scaling"].iloc[0]
+        style = "-" if scaling == "none" else SCALING_STYLES[1 + scalings.index(scaling) % 3]
+        curve = group.groupby("length")["value"].agg(["mean", "std"]).reset_index()
+        ax.plot(curve["length"], curve["mean"], style, marker="o", ms=3, color=PE_COLORS.get(pe, "black"), label=model)
+        if curve["std"].notna().any():
+            ax.fill_between(curve["length"], curve["mean"] - curve["std"], curve["mean"] + curve["std"],
+                            color=PE_COLORS.get(pe, "black"), alpha=0.15)
+    for train_length in sorted(set(rows["train_length"])):
+        ax.axvline(train_length, color="black", ls="--", lw=0.8, alpha=0.5)
+    if doubling(rows["length"]):
+        ax.set_xscale("log", base=2)
+    if metric == "perplexity":
+        ax.set_yscale("log")
+    ax.set_xlabel("evaluation length (tokens); dashed: train length")
+    ax.set_ylabel(metric)
+    ax.set_title(task)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    paths = [out / f"{task}.png", out / f"{task}.svg"]
+    for path in paths:
+        fig.savefig(path, dpi=150)
+    plt.close(fig)
+    return paths
+
+
+def plot_results(results_dir: Path, out: Path | None = None) -> list[Path]:
+    frame = load(results_dir)
+    if frame.empty:
+        raise BadInput(f"{results_dir} holds no results; run `pope-bench run --out {results_dir}` first")
+    out = Path(out or Path(results_dir) / "plots")
+    out.mkdir(parents=True, exist_ok=True)
+    return [p for task in sorted(set(frame["task"])) for p in plot_task(frame, task, out)]

