@@ -99,7 +99,7 @@ def plan(options: RunOptions) -> list[Cell]:
     task_names = options.tasks or [t for t in DEFAULT_TASKS if t in tasks_found.definitions]
     tasks = [tasks_found.build(name) for name in task_names]
     entries = [entry_for(name, registry) for name in options.models]
-    lengths = parse_lengths(options.lengths) if options.lengths else None
+    lengths = parse_lengths(options.lengths) if options.lengths is not None else None
     cells: list[Cell] = []
     for task in tasks:
         if entries:
@@ -164,7 +164,7 @@ def run(options: RunOptions, console=None) -> dict:
         bar = progress.add_task("sweep", total=len(todo))
         # models one at a time; within a model and task, longest length first
         todo.sort(key=lambda c: (c.entry.name, c.task.name, -c.length, c.seed))
-        batch_by_length: dict[tuple, int] = {}
+        token_budget: dict[tuple, int] = {}
         for cell in todo:
             progress.update(bar, description=f"{cell.entry.name} · {cell.task.name} · L={cell.length}")
             scaling = cell.entry.scaling_for(cell.length)
@@ -175,7 +175,7 @@ def run(options: RunOptions, console=None) -> dict:
             lm = loaded[model_key]
             cell.task.check_model(lm)
             start = time.perf_counter()
-            metrics, status, error, used_batch = _evaluate(cell, lm, options, fixed_batch, device, batch_by_length)
+            metrics, status, error = _evaluate(cell, lm, options, fixed_batch, device, token_budget)
             rows = _rows(cell, lm, metrics, status, error, time.perf_counter() - start, run_id)
             writer.append(rows)
             stats["done" if status == "ok" else "failed"] += 1
@@ -185,32 +185,33 @@ def run(options: RunOptions, console=None) -> dict:
     return stats
 
 
-def _evaluate(cell, lm, options, fixed_batch, device, batch_by_length):
-    """(metrics, status, error, batch) — halving the batch on out-of-memory."""
+def _evaluate(cell, lm, options, fixed_batch, device, token_budget):
+    """(metrics, status, error). With --batch-size auto a cell starts from the
+    tokens-per-pass budget for its device, lowered for good by every out-of-memory (so a
+    budget found at a long length carries to the shorter ones), halving down to 1."""
     import math
 
-    batch = fixed_batch or batch_by_length.get((cell.entry.name, cell.task.name)) or max(
-        1, AUTO_BATCH_TOKENS.get(device.type, 16_384) // cell.length)
+    budget_key = (cell.entry.name, cell.task.name)
+    budget = token_budget.get(budget_key, AUTO_BATCH_TOKENS.get(device.type, 16_384))
+    batch = fixed_batch or max(1, budget // cell.length)
     while True:
         try:
             metrics = cell.task.evaluate(lm, cell.length, cell.seed, options.limit, batch)
             if any(m.value is None or not math.isfinite(m.value) for m in metrics):
-                return metrics, "nan", "a metric is NaN or infinite", batch
-            # a batch that fits at this length also fits at the (shorter) next one
-            batch_by_length[(cell.entry.name, cell.task.name)] = batch
-            return metrics, "ok", None, batch
+                return metrics, "nan", "a metric is NaN or infinite"
+            return metrics, "ok", None
         except BadInput as e:
-            return [], "bad_data", str(e), batch
+            return [], "bad_data", str(e)
         except FloatingPointError as e:
-            return [], "nan", str(e), batch
+            return [], "nan", str(e)
         except Exception as e:  # noqa: BLE001 — any failure of one cell must not end the sweep
-            if is_out_of_memory(e):
-                _free_memory(device)
-                if batch == 1:
-                    return [], "oom", "out of memory at batch size 1", batch
-                batch //= 2
-                continue
-            return [], "error", f"{type(e).__name__}: {e}", batch
+            if not is_out_of_memory(e):
+                return [], "error", f"{type(e).__name__}: {e}"
+            _free_memory(device)
+            if batch == 1:
+                return [], "oom", "out of memory at batch size 1"
+            batch //= 2
+            token_budget[budget_key] = batch * cell.length
 
 
 def _free_memory(device) -> None:

@@ -3,13 +3,19 @@ and a task names the one its data needs, so the pairing can be checked before an
 
 ``bytes``: UTF-8 bytes, vocabulary 256 (the bundled text models).
 ``chars``: the diagnostic tasks' character vocabulary (see :mod:`pope_bench.tasks.indexing`).
+``gpt2``: GPT-2's BPE, vocabulary 50,257 (:mod:`pope_bench.tokenizer_gpt2`).
+``jsb``: JSB-chorale pitch tokens, vocabulary 90 (:mod:`pope_bench.data.music`).
+``dna6``: Nucleotide-Transformer 6-mers, vocabulary 4,107 (:mod:`pope_bench.data.dna`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .data.dna import Dna6Tokenizer
+from .data.music import JsbTokenizer
 from .errors import BadInput, closest
+from .tokenizer_gpt2 import gpt2_tokenizer
 
 
 @dataclass(frozen=True)
@@ -55,6 +61,9 @@ CHARS = LETTERS + "0123456789,+-=:;| "
 TOKENIZERS = {
     "bytes": ByteTokenizer,
     "chars": lambda: CharTokenizer("chars", CHARS),
+    "gpt2": gpt2_tokenizer,
+    "jsb": JsbTokenizer,
+    "dna6": Dna6Tokenizer,
 }
 
 

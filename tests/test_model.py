@@ -136,6 +136,23 @@ def test_yarn_changes_the_model():
     assert (plain - yarn).abs().max() > 1e-3
 
 
+@pytest.mark.parametrize("pe", ["rope", "pope"])
+def test_set_pe_scaling_equals_config_scaling(pe):
+    """Switching a trained model to YaRN at eval time = building it with pe_scaling."""
+    ids = random_ids(1, 20)
+    spec = {"type": "yarn", "factor": 4}
+    switched = tiny(pe, seed=3, delta_init="uniform")
+    built = tiny(pe, seed=3, delta_init="uniform", pe_scaling=spec)
+    with torch.no_grad():
+        plain = switched(ids).logits
+        switched.set_pe_scaling(spec)
+        assert switched.config.pe_scaling == spec
+        torch.testing.assert_close(switched(ids).logits, built(ids).logits, rtol=0, atol=0)
+        assert (switched(ids).logits - plain).abs().max() > 1e-3
+        switched.set_pe_scaling(None)
+        torch.testing.assert_close(switched(ids).logits, plain, rtol=0, atol=0)
+
+
 # ----------------------------------------------------------------------------- chunked prefill
 
 
@@ -254,16 +271,27 @@ def test_causal_attention_all_ones_padding_mask_is_plain_causal():
     torch.testing.assert_close(causal_attention(q, k, v, 0.25, mask), causal_attention(q, k, v, 0.25))
 
 
-def test_model_padding_mask_matches_unpadded_rows():
-    """Right-padded batch: the real tokens' logits equal those of the unpadded sequence."""
-    model = tiny("pope", seed=7)
+@pytest.mark.parametrize("name", ["rope", "pope", "nope"])
+@pytest.mark.parametrize("side", ["right", "left"])
+def test_model_padding_mask_matches_unpadded_rows(name, side):
+    """A padded batch: the real tokens' logits equal those of the sequence run alone.
+    (Left padding shifts the real tokens' positions by the pad count; RoPE and PoPE scores
+    depend only on s − t, so that is exact.)"""
+    model = tiny(name, seed=7)
     ids = random_ids(2, 10, seed=8)
     mask = torch.ones(2, 10, dtype=torch.long)
-    mask[1, 6:] = 0
+    real = slice(0, 6) if side == "right" else slice(4, 10)
+    mask[1] = 0
+    mask[1, real] = 1
     with torch.no_grad():
         batched = model(ids, attention_mask=mask).logits
-        alone = model(ids[1:, :6]).logits
-    torch.testing.assert_close(batched[1:, :6], alone, rtol=1e-5, atol=1e-5)
+        alone = model(ids[1:, real]).logits
+        unmasked = model(ids).logits
+    assert not torch.isnan(batched).any()
+    torch.testing.assert_close(batched[1:, real], alone, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(batched[0], unmasked[0], rtol=1e-5, atol=1e-5)  # row 0 unpadded
+    if side == "left":  # the mask really matters
+        assert (unmasked[1, real] - alone[0]).abs().max() > 1e-3
 
 
 # ----------------------------------------------------------------------------- config validation

@@ -1,7 +1,8 @@
 """Corpus names → documents, by the hub route when asked and reachable, else offline.
 
 Hub corpora (``pg19``, ``openwebtext``) go through ``datasets.load_dataset`` — the route
-real users take; offline corpora come from packages (:mod:`pope_bench.data.corpora`).
+real users take; offline corpora come from packages (:mod:`pope_bench.data.corpora`; music:
+``jsb``, :mod:`pope_bench.data.music`; DNA: ``grch37_chrx``, :mod:`pope_bench.data.dna`).
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ import hashlib
 
 from ..errors import BadInput
 from .corpora import OFFLINE_CORPORA, Document, documents
+from .dna import chrx_documents
+from .music import jsb_documents
 
 HUB_CORPORA = {
     # name: (dataset id, config, split name for our "test", text field, title field)
@@ -18,13 +21,29 @@ HUB_CORPORA = {
 }
 
 
-def load_documents(corpus: str, split: str = "test") -> list[Document]:
-    if corpus in OFFLINE_CORPORA:
-        return documents(corpus, split)
-    if corpus in HUB_CORPORA:
-        return _hub_documents(corpus, split)
-    known = ", ".join([*OFFLINE_CORPORA, *HUB_CORPORA])
-    raise BadInput(f"unknown corpus {corpus!r}; known: {known}")
+#: packaged corpora of other domains: name -> loader(split) yielding documents in order
+DOMAIN_CORPORA = {"jsb": jsb_documents, "grch37_chrx": chrx_documents}
+
+
+def load_documents(corpus: str, split: str = "test", limit: int | None = None) -> list[Document]:
+    """The split's documents; with ``limit``, only its first ones up to that many characters
+    in all (whole documents) — a lazily read corpus (the genome) is then read only so far."""
+    if corpus in DOMAIN_CORPORA:
+        docs = DOMAIN_CORPORA[corpus](split)
+    elif corpus in OFFLINE_CORPORA:
+        docs = documents(corpus, split)
+    elif corpus in HUB_CORPORA:
+        docs = _hub_documents(corpus, split)
+    else:
+        known = ", ".join([*OFFLINE_CORPORA, *DOMAIN_CORPORA, *HUB_CORPORA])
+        raise BadInput(f"unknown corpus {corpus!r}; known: {known}")
+    chosen, size = [], 0
+    for doc in docs:
+        if limit is not None and size >= limit:
+            break
+        chosen.append(doc)
+        size += len(doc.text)
+    return chosen
 
 
 def _hub_documents(corpus: str, split: str) -> list[Document]:

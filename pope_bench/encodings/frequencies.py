@@ -14,6 +14,7 @@ RoPE checkpoints imported from the hub keep their meaning; tests compare against
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import torch
@@ -31,7 +32,9 @@ class Scaling:
     ``ntk`` (NTK-aware base rescale: base·factor^(dim/(dim−2))),
     ``yarn`` (Peng et al. 2023: per-frequency ramp between interpolation and
     extrapolation, plus attention temperature 0.1·ln(factor)+1 on q and k),
-    ``dynamic`` (dynamic NTK: the NTK base recomputed from the current length).
+    ``dynamic`` (dynamic NTK: the NTK base recomputed from the current length; as in
+    transformers, keys already in a KV cache keep the frequencies they were encoded
+    with, so cached generation past ``original_length`` differs from a full forward).
     original_length: the training context the factor is relative to.
     """
 
@@ -42,30 +45,24 @@ class Scaling:
     beta_slow: float = 1.0
 
     @classmethod
-    def from_dict(cls, spec: dict | None, train_length: int) -> "Scaling | None":
+    def from_dict(cls, spec, train_length: int) -> "Scaling | None":
         """Parse a ``rope_scaling`` mapping (the checkpoints.yaml / config form)."""
         if not spec:
             return None
-        if not isinstance(spec, dict):
+        if not isinstance(spec, Mapping):
             raise BadInput(f"rope_scaling must be a mapping like {{type: yarn, factor: 4}}, got {spec!r}")
         kind = spec.get("type", spec.get("rope_type"))
         if kind not in SCALING_TYPES:
             raise BadInput(f"rope_scaling.type {kind!r} is not one of {', '.join(SCALING_TYPES)}")
-        try:
-            factor = float(spec.get("factor", 0))
-        except (TypeError, ValueError):
-            raise BadInput(f"rope_scaling.factor must be a number > 1, got {spec.get('factor')!r}") from None
-        if not factor > 1.0 or not math.isfinite(factor):
-            raise BadInput(f"rope_scaling.factor must be a finite number > 1, got {spec.get('factor')!r}")
-        original = int(spec.get("original_max_position_embeddings", spec.get("original_length", train_length)))
-        if original < 1:
-            raise BadInput(f"rope_scaling.original_length must be a positive integer, got {original}")
+        original = spec.get("original_max_position_embeddings", spec.get("original_length", train_length))
+        if not isinstance(original, int) or isinstance(original, bool) or original < 1:
+            raise BadInput(f"rope_scaling.original_length must be a positive integer, got {original!r}")
         return cls(
             type=kind,
-            factor=factor,
+            factor=_number(spec, "factor", None, above=1.0),
             original_length=original,
-            beta_fast=float(spec.get("beta_fast", 32.0)),
-            beta_slow=float(spec.get("beta_slow", 1.0)),
+            beta_fast=_number(spec, "beta_fast", 32.0, above=0.0),
+            beta_slow=_number(spec, "beta_slow", 1.0, above=0.0),
         )
 
     def to_dict(self) -> dict:
@@ -80,6 +77,18 @@ class Scaling:
     def label(self) -> str:
         """Short name used in result rows, e.g. ``yarn4``."""
         return f"{self.type}{self.factor:g}"
+
+
+def _number(spec: Mapping, key: str, default, above: float) -> float:
+    """A finite number > ``above`` from a scaling spec, or a BadInput naming the field."""
+    value = spec.get(key, default)
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = math.nan
+    if isinstance(value, bool) or not math.isfinite(number) or not number > above:
+        raise BadInput(f"rope_scaling.{key} must be a finite number > {above:g}, got {value!r}")
+    return number
 
 
 def base_inv_freq(dim: int, base: float, dtype=torch.float64) -> torch.Tensor:

@@ -16,7 +16,8 @@ from transformers import GenerationMixin, PreTrainedModel
 from transformers.cache_utils import DynamicCache
 from transformers.modeling_outputs import BaseModelOutputWithPast, CausalLMOutputWithPast
 
-from ..encodings import PoPE
+from ..encodings import PoPE, Scaling
+from ..errors import BadInput
 from .attention import Attention
 from .configuration import PopeBenchConfig
 
@@ -109,9 +110,10 @@ class PopeBenchForCausalLM(PopeBenchPreTrainedModel, GenerationMixin):
     def set_pe_scaling(self, spec: dict | None) -> None:
         """Apply (or remove, with None) an eval-time scaling rule such as
         ``{"type": "yarn", "factor": 4}`` to every layer; the weights stay as they are."""
+        scaling = Scaling.from_dict(spec, self.config.train_length)  # validates before any change
+        if scaling is not None and self.config.pe == "nope":
+            raise BadInput("pe_scaling does not apply to pe 'nope'; remove it")
         self.config.pe_scaling = spec
-        self.config.validate_fields()
-        scaling = self.config.scaling()
         for block in self.model.layers:
             block.attn.encoding.set_scaling(scaling)
 

@@ -27,6 +27,11 @@ ENTRY_POINT_GROUP = "pope_bench.tasks"
 TASK_TYPES = {
     "perplexity": "pope_bench.tasks.perplexity:PerplexityTask",
     "indexing": "pope_bench.tasks.indexing:IndexingTask",
+    "last_word_cloze": "pope_bench.tasks.cloze:LastWordClozeTask",
+    "multiple_choice": "pope_bench.tasks.choice:MultipleChoiceTask",
+    "minimal_pairs": "pope_bench.tasks.minimal_pairs:MinimalPairsTask",
+    "candidate_cloze": "pope_bench.tasks.candidate_cloze:CandidateClozeTask",
+    "passkey": "pope_bench.tasks.passkey:PasskeyTask",
 }
 
 
@@ -36,7 +41,10 @@ def task_type_class(type_name: str) -> type[TaskType]:
         raise BadInput(f"unknown task type {type_name!r}{closest(type_name, TASK_TYPES)}; "
                        f"known: {', '.join(TASK_TYPES)} or package.module:Class")
     module, _, attr = target.partition(":")
-    cls = getattr(importlib.import_module(module), attr)
+    try:
+        cls = getattr(importlib.import_module(module), attr)
+    except Exception as e:  # the plugin's own import error, whatever it is
+        raise BadInput(f"task type {type_name!r} failed to import ({type(e).__name__}: {e}); fix or remove the plugin") from None
     if not (isinstance(cls, type) and issubclass(cls, TaskType)):
         raise BadInput(f"task type {type_name!r} is not a pope_bench TaskType subclass")
     return cls

@@ -7,19 +7,19 @@ from __future__ import annotations
 
 import torch
 
-from ..data.corpora import documents
+from ..data.sources import load_documents
 from ..errors import BadInput
 from ..tokenizers import get_tokenizer
 
 
 class CorpusWindows:
     """Uniformly random windows of the training documents' token stream (documents joined
-    by a blank line), loss on every next token."""
+    by a blank line), loss on every next token; ``limit`` caps the characters read."""
 
-    def __init__(self, corpus: str, tokenizer: str, split: str = "train"):
+    def __init__(self, corpus: str, tokenizer: str, split: str = "train", limit: int | None = None):
         tok = get_tokenizer(tokenizer)
         ids: list[int] = []
-        for doc in documents(corpus, split):
+        for doc in load_documents(corpus, split, limit):
             ids.extend(tok.encode(doc.text + "\n\n"))
         self.stream = torch.tensor(ids, dtype=torch.long)
         self.vocab_size = tok.vocab_size
@@ -36,7 +36,7 @@ def batch_source(data: dict, tokenizer: str, split: str = "train"):
     """The batch source a recipe's ``data`` section names."""
     kind = data.get("kind", "corpus")
     if kind == "corpus":
-        return CorpusWindows(data["corpus"], tokenizer, split)
+        return CorpusWindows(data["corpus"], tokenizer, split, data.get("limit"))
     if kind == "tasks":
         from ..tasks.indexing import IndexingMixture
 

@@ -1,0 +1,5 @@
+"""``python -m pope_bench`` is the ``pope-bench`` command."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,51 @@
+"""Real, unrelated text for the length axis of downstream tasks and for passkey retrieval.
+
+The filler is the held-out King James Bible books (``documents("kjv", "test")``), never
+training text, as one token stream in the model's own tokenizer with documents separated
+by the tokenizer's document boundary. A window is taken at a random offset (wrapping
+around the stream when L exceeds it), so every example sees different text and a seed
+fixes which.
+"""
+
+from __future__ import annotations
+
+import random
+
+from ..errors import BadInput
+from ..tokenizers import encode_text
+from .corpora import documents
+
+
+def boundary_tokens(tokenizer) -> list[int]:
+    """The tokens that separate documents: for a transformers tokenizer lm-eval's prefix
+    token (BOS, else EOS), which models trained on document streams see between documents;
+    pope-bench tokenizers have no special tokens, and their training stream separates
+    documents by a blank line (:class:`pope_bench.training.batches.CorpusWindows`)."""
+    special = getattr(tokenizer, "bos_token_id", None)
+    if special is None:
+        special = getattr(tokenizer, "eos_token_id", None)
+    return [special] if special is not None else encode_text(tokenizer, "\n\n")
+
+
+class Filler:
+    def __init__(self, tokenizer, books: list[str] | None = None):
+        held_out = documents("kjv", "test")
+        unknown = set(books or ()) - {d.name for d in held_out}
+        if unknown:
+            raise BadInput(f"filler books {sorted(unknown)} are not held-out KJV books; "
+                           f"choose from {', '.join(d.name for d in held_out)}")
+        self.boundary = boundary_tokens(tokenizer)
+        self.ids: list[int] = []
+        for doc in held_out:
+            if books is None or doc.name in books:
+                self.ids += encode_text(tokenizer, doc.text) + self.boundary
+
+    def take(self, n: int, rng: random.Random) -> list[int]:
+        """``n`` consecutive filler tokens from a random offset."""
+        if n <= 0:
+            return []
+        start = rng.randrange(len(self.ids))
+        out = self.ids[start : start + n]
+        while len(out) < n:
+            out += self.ids[: n - len(out)]
+        return out

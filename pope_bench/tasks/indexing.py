@@ -1,0 +1,382 @@
+"""The diagnostic indexing tasks (paper §3.1) and the batch source that trains on them.
+
+Three task kinds, one line of characters each, scored on the final (target) character only:
+
+* ``indirect`` — the paper's Indirect Indexing, exactly: ``<string>, <source>, <shift>, <target>``,
+  e.g. ``QEOHoUbKfeSrMVNlCzXu, z, -3, N``. The string has 20–40 distinct letters from A–Z a–z,
+  the source is a letter of the string (uniform), the shift is uniform over the integers in
+  [−15, +15] that land inside the string (so given the source; ``+0`` included), and the
+  target is the letter ``shift`` places from the source. Shifts are written with their sign
+  (``+4``, ``-3``, ``+0``). It needs both a match by content (find the source) and by
+  position (move by the shift) — RoPE 11 % vs PoPE 95 % in the paper.
+* ``position`` — its "where" half: ``<string>, <±k>, <target>``, e.g.
+  ``VxljNUmYEtbIfrHuTQdLwpOvJhRWgyFS, +1, x``. ``+k`` is the letter k places right of the
+  first letter, ``-k`` the letter k places left of the last one (``+0`` first, ``-0``
+  last), k uniform in [0, 15], the sign uniform. The answer is a function of the position
+  alone: permuting the letters moves it with them.
+* ``content`` — its "what" half: key–value pairs, an upper-case key followed by its
+  lower-case value, in random order, then a key: ``<pairs>, <key>, <value>``, e.g.
+  ``YjWpMyQrAmPkEhCuSyVgDbHvUkGvLuBy, D, b``. 10–20 pairs (20–40 letters, as in
+  ``indirect``), distinct keys, values uniform; the answer is a function of the content
+  alone: shuffling the pairs leaves it unchanged.
+
+The length axis. A cell's length L is a token length, and the task grows with it: at
+L = r × the model's train length, the string lengths and the shift range are the
+definition's × r (rounded half up), so 1× is exactly the task the model was trained on
+(``IndexingMixture`` always trains on the 1× task) and 10× has 200–400 letters and shifts
+up to ±150. Every example is left-padded to exactly L tokens with ``|``, which no example
+contains: the layout of training, where the model sees no attention mask. An L too short
+for its longest example (below 1×, or a train length shorter than the 1× examples) is bad
+input. Only 52 letters (26 keys) exist, so past that size letters must repeat; the
+extension keeps the task well defined and identical below it: the source letter (the
+queried key) occurs exactly once, and every other letter is used as evenly as possible
+(counts differ by at most one). Up to 52 letters that rule *is* "distinct letters with a
+uniform source", so the 1× task is untouched.
+
+Splits. An example belongs to the test split iff a hash of its text is odd, so train and
+test examples are disjoint by construction at every length (the paper's splits are
+disjoint sets, 1M / 10k / 10k). The test split of a cell is a fixed seeded draw whose
+seed namespace is the kind, the sizes and the seed (not the model), so every model with
+the same train length sees the same examples; ``limit`` takes a prefix of it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import random
+from dataclasses import dataclass, replace
+from typing import ClassVar
+
+import torch
+import torch.nn.functional as F
+
+from ..errors import BadInput
+from ..tokenizers import LETTERS, encode_text, get_tokenizer
+from .base import Metric, TaskType
+
+UPPER, LOWER = LETTERS[:26], LETTERS[26:]
+#: left padding; no example contains it
+PAD = "|"
+#: every character an example or its padding can hold
+CHARACTERS = LETTERS + "0123456789,+- " + PAD
+SPLITS = ("train", "test")
+
+
+def split_of(text: str) -> str:
+    """The split an example's text belongs to (half of all examples each, by hash)."""
+    return "test" if hashlib.blake2b(text.encode(), digest_size=8).digest()[-1] & 1 else "train"
+
+
+def balanced(rng: random.Random, alphabet: str, count: int) -> list[str]:
+    """``count`` letters of ``alphabet``, each used ⌊count/len⌋ or ⌈count/len⌉ times (so
+    distinct when count ≤ len), in random order."""
+    out: list[str] = []
+    while len(out) < count:
+        copy = list(alphabet)
+        rng.shuffle(copy)
+        out.extend(copy)
+    out = out[:count]
+    rng.shuffle(out)
+    return out
+
+
+def with_unique(rng: random.Random, alphabet: str, count: int) -> tuple[list[str], str]:
+    """``count`` letters in random order in which one letter (uniform, returned) occurs
+    exactly once and the others are :func:`balanced` over the rest of the alphabet."""
+    unique = rng.choice(alphabet)
+    letters = balanced(rng, alphabet.replace(unique, ""), count - 1) + [unique]
+    rng.shuffle(letters)
+    return letters, unique
+
+
+@dataclass(frozen=True)
+class Example:
+    prompt: str  # everything before the target, ending in ", "
+    target: str  # one character
+
+    @property
+    def text(self) -> str:
+        return self.prompt + self.target
+
+
+def _scaled(value: int, ratio: float) -> int:
+    return max(1, math.floor(value * ratio + 0.5))
+
+
+@dataclass(frozen=True)
+class Generator:
+    """One task kind at one size: string lengths (letters, inclusive) and the shift range."""
+
+    kind: ClassVar[str]
+    #: what a string is made of; a 1× string has distinct ones, so at most len(alphabet)
+    alphabet: ClassVar[str] = LETTERS
+    unit: ClassVar[str] = "letters"
+    uses_shift: ClassVar[bool] = True
+    string_length: tuple[int, int] = (20, 40)
+    max_shift: int = 15
+
+    def units(self) -> tuple[int, int]:
+        """Fewest and most alphabet symbols in a string."""
+        return self.string_length
+
+    def check(self, where: str) -> None:
+        """BadInput unless this is a well-posed 1× task (distinct letters, shifts inside)."""
+        lo, hi = self.string_length
+        fewest, most = self.units()
+        if not 1 <= fewest <= most:
+            raise BadInput(f"{where}: string_length [{lo}, {hi}] holds no string of whole {self.unit}; "
+                           "use [min, max] with 1 ≤ min ≤ max, e.g. [20, 40]")
+        if most > len(self.alphabet):
+            raise BadInput(f"{where}: a string of {hi} letters cannot have {most} distinct {self.unit} "
+                           f"(there are {len(self.alphabet)}); lower string_length's max")
+        if self.uses_shift and not 0 <= self.max_shift < lo:
+            raise BadInput(f"{where}: shifts up to ±{self.max_shift} leave strings of {lo} letters; "
+                           f"use max_shift ≤ {lo - 1} or longer strings")
+
+    def scaled(self, ratio: float) -> Generator:
+        """The task at ``ratio`` × its size (see the module docstring)."""
+        lo, hi = self.string_length
+        return replace(self, string_length=(_scaled(lo, ratio), _scaled(hi, ratio)),
+                       max_shift=_scaled(self.max_shift, ratio))
+
+    def longest(self) -> int:
+        """Tokens in the longest possible example."""
+        raise NotImplementedError
+
+    def sample(self, rng: random.Random) -> Example:
+        raise NotImplementedError
+
+    def draw(self, rng: random.Random, split: str) -> Example:
+        while True:
+            example = self.sample(rng)
+            if split_of(example.text) == split:
+                return example
+
+    def test_split(self, count: int, seed: int) -> list[Example]:
+        """The fixed test examples at this size; a smaller count is a prefix of a larger."""
+        rng = random.Random(f"pope-bench/indexing/{self.kind}/{self.string_length}/{self.max_shift}/seed={seed}")
+        return [self.draw(rng, "test") for _ in range(count)]
+
+
+class IndirectIndexing(Generator):
+    kind = "indirect"
+
+    @staticmethod
+    def answer(letters: list[str], source: str, shift: int) -> str:
+        return letters[letters.index(source) + shift]
+
+    def longest(self) -> int:
+        return len(f"{'x' * self.string_length[1]}, x, {-self.max_shift:+d}, x")
+
+    def sample(self, rng):
+        letters, source = with_unique(rng, LETTERS, rng.randint(*self.string_length))
+        where = letters.index(source)
+        shift = rng.choice([d for d in range(-self.max_shift, self.max_shift + 1) if 0 <= where + d < len(letters)])
+        return Example(f"{''.join(letters)}, {source}, {shift:+d}, ", self.answer(letters, source, shift))
+
+
+class PositionIndexing(Generator):
+    kind = "position"
+
+    @staticmethod
+    def answer(letters: list[str], sign: str, k: int) -> str:
+        return letters[k] if sign == "+" else letters[len(letters) - 1 - k]
+
+    def longest(self) -> int:
+        return len(f"{'x' * self.string_length[1]}, -{self.max_shift}, x")
+
+    def sample(self, rng):
+        letters = balanced(rng, LETTERS, rng.randint(*self.string_length))
+        sign, k = rng.choice("+-"), rng.randint(0, min(self.max_shift, len(letters) - 1))
+        return Example(f"{''.join(letters)}, {sign}{k}, ", self.answer(letters, sign, k))
+
+
+class ContentIndexing(Generator):
+    """Sizes count letters like the others: m pairs are 2m letters, m ∈ [⌈min/2⌉, ⌊max/2⌋]
+    (at least one); ``max_shift`` plays no part."""
+
+    kind = "content"
+    alphabet = UPPER
+    unit = "keys"
+    uses_shift = False
+
+    def units(self):
+        lo, hi = self.string_length
+        return math.ceil(lo / 2), hi // 2
+
+    @staticmethod
+    def answer(pairs: list[tuple[str, str]], key: str) -> str:
+        (value,) = [v for k, v in pairs if k == key]
+        return value
+
+    def longest(self) -> int:
+        return len(f"{'xx' * max(1, self.units()[1])}, x, x")
+
+    def sample(self, rng):
+        fewest, most = self.units()
+        keys, key = with_unique(rng, UPPER, rng.randint(max(1, fewest), max(1, most)))
+        pairs = [(k, rng.choice(LOWER)) for k in keys]
+        return Example(f"{''.join(k + v for k, v in pairs)}, {key}, ", self.answer(pairs, key))
+
+
+KINDS = {cls.kind: cls for cls in (IndirectIndexing, PositionIndexing, ContentIndexing)}
+
+
+def make_generator(kind: str, string_length, max_shift, where: str) -> Generator:
+    """A checked 1× generator from a task's (or a recipe's) plain YAML values."""
+    if kind not in KINDS:
+        raise BadInput(f"{where}: kind must be one of {', '.join(KINDS)}, got {kind!r}")
+    if not (isinstance(string_length, list) and len(string_length) == 2
+            and all(type(x) is int for x in string_length)):
+        raise BadInput(f"{where}: string_length must be a list [min, max] of two integers, got {string_length!r}")
+    if type(max_shift) is not int:
+        raise BadInput(f"{where}: max_shift must be an integer, got {max_shift!r}")
+    generator = KINDS[kind](string_length=tuple(string_length), max_shift=max_shift)
+    generator.check(where)
+    return generator
+
+
+def _covers(tokenizer, character: str) -> bool:
+    try:
+        return len(tokenizer.encode(character)) == 1
+    except BadInput:
+        return False
+
+
+def encode_padded(tokenizer, examples: list[Example], length: int) -> torch.Tensor:
+    """(len(examples), length) token ids, each example left-padded with :data:`PAD`."""
+    pad = encode_text(tokenizer, PAD)[0]
+    rows = []
+    for example in examples:
+        ids = encode_text(tokenizer, example.text)
+        if len(ids) > length:
+            raise BadInput(f"an example of {len(ids)} tokens does not fit in L={length}")
+        rows.append([pad] * (length - len(ids)) + ids)
+    return torch.tensor(rows, dtype=torch.long)
+
+
+class IndexingTask(TaskType):
+    """Target-token accuracy (argmax, binomial stderr) and NLL on the fixed test split.
+
+    Params: ``kind`` (indirect | position | content), ``tokenizer`` (chars),
+    ``string_length`` ([min, max] letters at 1×, default [20, 40]), ``max_shift`` (indirect
+    and position, default 15), ``examples`` (test examples per length, default 1000).
+    """
+
+    type_name = "indexing"
+    metrics = ("accuracy", "loss")
+    domain = "indexing"
+    required_params = ("kind", "tokenizer")
+    KNOWN = {"kind", "tokenizer", "string_length", "max_shift", "examples", "main_metric"}
+
+    def __init__(self, definition):
+        super().__init__(definition)
+        where = f"task {self.name!r} ({definition.origin})"
+        known = self.KNOWN - ({"max_shift"} if self.params["kind"] == "content" else set())
+        unknown = set(self.params) - known
+        if unknown:
+            raise BadInput(f"{where}: unknown param(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}")
+        self.generator = make_generator(self.params["kind"], self.params.get("string_length", [20, 40]),
+                                        self.params.get("max_shift", 15), where)
+        self.examples = self.params.get("examples", 1000)
+        if not isinstance(self.examples, int) or self.examples < 1:
+            raise BadInput(f"{where}: examples must be a positive integer, got {self.examples!r}")
+        self.tokenizer = get_tokenizer(self.params["tokenizer"])
+        missing = sorted({c for c in CHARACTERS if not _covers(self.tokenizer, c)})
+        if missing:
+            raise BadInput(f"{where}: tokenizer {self.tokenizer.name!r} lacks {''.join(missing)!r}; "
+                           "use tokenizer chars")
+
+    def check_model(self, lm) -> None:
+        super().check_model(lm)
+        vocab = getattr(lm, "vocab_size", None)  # the runner's pre-load probe has no model
+        if vocab is not None and vocab < self.tokenizer.vocab_size:
+            raise BadInput(f"{lm.entry.name!r} has {vocab} output tokens but task {self.name!r} uses the "
+                           f"{self.tokenizer.vocab_size} of tokenizer {self.tokenizer.name!r}; "
+                           "train a model for it (`pope-bench train indexing-small`)")
+
+    def generator_at(self, length: int, train_length: int) -> Generator:
+        """The task at token length ``length`` for a model trained at ``train_length``."""
+        generator = self.generator.scaled(length / train_length)
+        if generator.longest() > length:
+            raise BadInput(f"task {self.name!r}: at L={length} ({length / train_length:g}× the train length "
+                           f"{train_length}) examples take up to {generator.longest()} tokens; use a longer L")
+        return generator
+
+    def data_checksums(self):
+        text = "\n".join(e.text for e in self.generator.test_split(self.examples, seed=0))
+        return {f"{self.name}@1x/seed0": hashlib.sha256(text.encode()).hexdigest()}
+
+    @torch.no_grad()
+    def evaluate(self, lm, length, seed, limit, batch_size):
+        self.check_model(lm)
+        generator = self.generator_at(length, lm.entry.train_length)
+        examples = generator.test_split(min(self.examples, limit or self.examples), seed)
+        ids = encode_padded(lm.tokenizer, examples, length)
+        correct, nll = [], []
+        for chunk in ids.split(batch_size):
+            chunk = chunk.to(lm.device)
+            # the logits at L − 2 predict the target at L − 1
+            logits = lm.model(chunk[:, :-1], use_cache=False, logits_to_keep=1).logits[:, -1].float()
+            correct.append((logits.argmax(-1) == chunk[:, -1]).cpu())
+            nll.append(F.cross_entropy(logits, chunk[:, -1], reduction="none").double().cpu())
+        correct, nll = torch.cat(correct).double(), torch.cat(nll)
+        n = len(examples)
+        accuracy, loss = float(correct.mean()), float(nll.mean())
+        if not math.isfinite(loss):
+            raise FloatingPointError(f"non-finite target NLL at L={length}")
+        return [
+            Metric("accuracy", accuracy, math.sqrt(accuracy * (1 - accuracy) / n), n),
+            Metric("loss", loss, float(nll.std(correction=1)) / math.sqrt(n) if n > 1 else None, n),
+        ]
+
+
+class IndexingMixture:
+    """Training batches: a uniform mixture of the named indexing tasks at 1×.
+
+    ``sample_batch(generator, batch_size, length) -> (input_ids, labels)``: each row one
+    example of the ``split`` left-padded with :data:`PAD` to ``length`` tokens; ``labels`` is
+    −100 except at the last position, which holds the target (the model shifts labels, so
+    the target is predicted from everything before it) — loss on the target only (§3.1).
+    ``string_length`` ([min, max]) overrides the tasks' 1× string lengths in training only
+    (e.g. shorter strings early); the tasks they are tested on stay as defined.
+    """
+
+    def __init__(self, tasks: list[str], split: str, string_length=None):
+        from .registry import discover
+
+        if split not in SPLITS:
+            raise BadInput(f"split must be one of {', '.join(SPLITS)}, got {split!r}")
+        if not tasks:
+            raise BadInput("recipe data.tasks is empty; name indexing tasks, e.g. [indirect_indexing]")
+        registry = discover()
+        built = [registry.build(name) for name in tasks]
+        wrong = [t.name for t in built if not isinstance(t, IndexingTask)]
+        if wrong:
+            raise BadInput(f"recipe data.tasks: {', '.join(wrong)} are not indexing tasks")
+        tokenizers = {t.tokenizer.name for t in built}
+        if len(tokenizers) > 1:
+            raise BadInput(f"recipe data.tasks mix tokenizers {', '.join(sorted(tokenizers))}; use tasks of one")
+        self.generators = [t.generator for t in built]
+        if string_length is not None:
+            self.generators = [
+                make_generator(t.generator.kind, string_length, t.generator.max_shift,
+                               f"recipe data.string_length ({t.name})")
+                for t in built
+            ]
+        self.split = split
+        self.tokenizer = built[0].tokenizer
+        self.vocab_size = self.tokenizer.vocab_size
+
+    def sample_batch(self, generator: torch.Generator, batch_size: int, length: int):
+        longest = max(g.longest() for g in self.generators)
+        if longest > length:
+            raise BadInput(f"train.length {length} cannot hold the longest training example ({longest} tokens); "
+                           f"set train.length ≥ {longest}")
+        rng = random.Random(int(torch.randint(0, 2**62, (1,), generator=generator)))
+        examples = [rng.choice(self.generators).draw(rng, self.split) for _ in range(batch_size)]
+        ids = encode_padded(self.tokenizer, examples, length)
+        labels = torch.full_like(ids, -100)
+        labels[:, -1] = ids[:, -1]
+        return ids, labels

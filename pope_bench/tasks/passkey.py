@@ -1,0 +1,76 @@
+"""Passkey retrieval: can the model fetch a 5-digit key from anywhere in an L-token context?
+
+The prompt of Mohtashami & Jaggi (2023, "Landmark Attention") without its preamble (which
+alone would exceed a byte-level model's 128-token training length): the needle "The pass
+key is 12345. Remember it. 12345 is the pass key." sits inside real filler text — held-out
+King James Bible books (:class:`pope_bench.data.filler.Filler`), not the usual repeated
+"The grass is green…" — and the context ends with "What is the pass key? The pass key is".
+The context is exactly L tokens; the needle starts after ``round(depth × F)`` of the F
+filler tokens, so depth 0 puts it first and depth 1 right before the question.
+
+A trial counts when greedy decoding reproduces the key (" 12345": every token the argmax,
+checked in one teacher-forced pass, as LAMBADA's accuracy). Rows: ``acc`` over all trials
+and ``acc`` per depth (the ``depth`` column) — length × depth is the retrieval heat-map.
+Keys and filler offsets come from the seed.
+"""
+
+from __future__ import annotations
+
+import random
+
+from ..data.filler import Filler
+from ..errors import BadInput
+from ..tokenizers import encode_text
+from .base import Metric, TaskType
+from .downstream import Example, mean_stderr, score_examples
+
+QUESTION = "\nWhat is the pass key? The pass key is"
+DEPTHS = (0.0, 0.25, 0.5, 0.75, 1.0)
+
+
+def needle(key: str) -> str:
+    return f"\nThe pass key is {key}. Remember it. {key} is the pass key.\n"
+
+
+def passkey_example(tokenizer, filler: Filler, length: int, depth: float, rng: random.Random):
+    """(example, key, index of the needle's first token in the context)."""
+    key = str(rng.randint(10_000, 99_999))
+    hidden = encode_text(tokenizer, needle(key))
+    question = encode_text(tokenizer, QUESTION)
+    room = length - len(hidden) - len(question)
+    if room < 0:
+        raise BadInput(f"passkey needs L ≥ {len(hidden) + len(question)} tokens for its needle and question "
+                       f"with this tokenizer; L={length} is too short")
+    text = filler.take(room, rng)
+    at = round(depth * room)
+    context = text[:at] + hidden + text[at:] + question
+    return Example(context, [encode_text(tokenizer, " " + key)]), key, at
+
+
+class PasskeyTask(TaskType):
+    """Params: ``depths`` (fractions of the filler before the needle), ``trials`` per depth
+    (``--limit`` caps), ``filler_books`` (held-out KJV books; default all)."""
+
+    type_name = "passkey"
+    metrics = ("acc",)
+
+    def __init__(self, definition):
+        super().__init__(definition)
+        self.depths = [float(d) for d in self.params.get("depths", DEPTHS)]
+        if not self.depths or any(not 0.0 <= d <= 1.0 for d in self.depths):
+            raise BadInput(f"task {self.name!r}: depths must be fractions in [0, 1], got {self.depths}")
+
+    def evaluate(self, lm, length, seed, limit, batch_size):
+        trials = int(limit or self.params.get("trials", 20))
+        filler = Filler(lm.tokenizer, self.params.get("filler_books"))
+        examples = [
+            passkey_example(lm.tokenizer, filler, length, depth, random.Random(f"{self.name}:{seed}:{length}:{depth}:{t}"))[0]
+            for depth in self.depths
+            for t in range(trials)
+        ]
+        hits = [float(s[0].greedy) for s in score_examples(lm.model, examples, batch_size, lm.device)]
+        rows = [Metric("acc", *mean_stderr(hits), len(hits))]
+        for i, depth in enumerate(self.depths):
+            per_depth = hits[i * trials : (i + 1) * trials]
+            rows.append(Metric("acc", *mean_stderr(per_depth), trials, {"depth": depth}))
+        return rows
