@@ -68,7 +68,10 @@ def _extract_from_deb(tmp: Path) -> Path:
     print(f"pope-bench: downloading Debian package {DEBIAN_PACKAGE} (72 MB) for corpus grch37_chrx", file=sys.stderr)
     show = dict(cwd=tmp, stdout=sys.stderr, stderr=subprocess.STDOUT, check=True)
     try:
-        subprocess.run(["apt-get", "download", DEBIAN_PACKAGE], **show)
+        if subprocess.run(["apt-get", "download", DEBIAN_PACKAGE], cwd=tmp, capture_output=True).returncode != 0:
+            # a fresh machine has no package lists yet: fetch them once (needs root), then retry
+            subprocess.run(["apt-get", "update"], **show)
+            subprocess.run(["apt-get", "download", DEBIAN_PACKAGE], **show)
         subprocess.run(["dpkg-deb", "-x", str(next(tmp.glob(f"{DEBIAN_PACKAGE}_*.deb"))), "x"], **show)
         return tmp / "x" / INSTALLED_FASTA.relative_to("/")
     except (OSError, subprocess.CalledProcessError, StopIteration):

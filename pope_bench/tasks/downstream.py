@@ -9,13 +9,15 @@ is tokenised as lm-eval's ``_encode_pair`` does: trailing whitespace of the cont
 to the continuation, and the continuation's tokens are those of context + continuation
 after the context's own.
 
-Batching: examples with contexts of one length are batched; each context is run once with
-the KV cache on, the cache rows are repeated for the example's candidates, and all
-candidates of the batch run right-padded in one forward pass over that cache. Padding sits
+Batching: examples are sorted by context length and batched up to a token budget. Where a
+batch's contexts all have one length and its examples have several candidates, each
+context runs once with the KV cache on, the cache rows are repeated for the example's
+candidates, and all candidates run in one forward pass over that cache (the shared context
+is scored once). Otherwise (contexts of different lengths, or one candidate each) every
+context + candidate is a row of one forward pass. Rows are right-padded: padding sits
 after every real token, so under causal attention it changes nothing before it and no
-attention mask is involved. With the length axis every context has exactly L tokens, so a
-batch then spans many examples; contexts longer than L keep their own length and batch
-with equal-length ones.
+attention mask is involved. On the length axis every context has exactly L tokens, so
+there the cache path spans many examples.
 
 Length axis: at length L an example's context is prefixed with unrelated held-out text
 (:class:`pope_bench.data.filler.Filler`) and a document boundary so that the context is
@@ -39,8 +41,8 @@ from ..errors import BadInput
 from ..tokenizers import encode_text
 from .base import Metric, TaskType
 
-#: bound on the candidate logits of one forward pass (elements), so a 50k vocabulary
-#: does not turn a large batch of candidates into gigabytes of logits
+#: bound on the logits kept from one forward pass (elements), so a 50k vocabulary does not
+#: turn a batch of candidates into gigabytes of logits
 LOGITS_BUDGET = 1 << 27
 
 
@@ -48,6 +50,10 @@ LOGITS_BUDGET = 1 << 27
 class Example:
     context: list[int]
     continuations: list[list[int]]
+
+    @property
+    def width(self) -> int:
+        return max(len(c) for c in self.continuations)
 
 
 @dataclass
@@ -60,69 +66,85 @@ class Score:
 
 
 @torch.no_grad()
-def score_examples(model, examples: list[Example], batch_size: int, device) -> list[list[Score]]:
-    """One :class:`Score` per continuation of every example, in input order. ``batch_size``
-    bounds the candidate rows of one forward pass (each a context-long cache row)."""
+def score_examples(model, examples: list[Example], token_budget: int, device) -> list[list[Score]]:
+    """One :class:`Score` per continuation of every example, in input order.
+    ``token_budget`` bounds the padded tokens of one forward pass (at least one example)."""
+    if any(not ex.context or not ex.continuations or not all(ex.continuations) for ex in examples):
+        raise ValueError("every example needs a context token and non-empty continuations")
     vocab = int(model.config.vocab_size)
-    order = sorted(range(len(examples)), key=lambda i: (len(examples[i].context), _width(examples[i])))
+    order = sorted(range(len(examples)), key=lambda i: (len(examples[i].context), examples[i].width))
     results: list[list[Score]] = [[] for _ in examples]
-    for batch in _batches(order, examples, max(1, batch_size), vocab):
-        for i, scores in zip(batch, _score_batch(model, [examples[i] for i in batch], device)):
+    for batch in _batches(order, examples, token_budget, vocab):
+        chosen = [examples[i] for i in batch]
+        for i, scores in zip(batch, _score_batch(model, chosen, device)):
             results[i] = scores
     return results
 
 
-def _width(example: Example) -> int:
-    return max(len(c) for c in example.continuations)
+def _cost(batch: list[Example], vocab: int) -> tuple[int, int]:
+    """(padded tokens, kept logits) of scoring ``batch`` as flat rows, the costlier layout."""
+    rows = sum(len(ex.continuations) for ex in batch)
+    longest = max(len(ex.context) for ex in batch)
+    width = max(ex.width for ex in batch)
+    spread = longest - min(len(ex.context) for ex in batch)
+    return rows * (longest + width), rows * (spread + width) * vocab
 
 
-def _batches(order, examples, batch_size, vocab):
-    """Consecutive examples (sorted by context length) with one context length, at most
-    ``batch_size`` candidate rows and :data:`LOGITS_BUDGET` logits; always at least one."""
-    batch, rows, width = [], 0, 0
+def _batches(order: list[int], examples: list[Example], token_budget: int, vocab: int):
+    batch: list[int] = []
     for i in order:
-        example = examples[i]
-        n, w = len(example.continuations), max(width, _width(example))
-        same = batch and len(example.context) == len(examples[batch[0]].context)
-        if batch and not (same and rows + n <= batch_size and (rows + n) * w * vocab <= LOGITS_BUDGET):
+        tokens, logits = _cost([examples[j] for j in [*batch, i]], vocab)
+        if batch and (tokens > token_budget or logits > LOGITS_BUDGET):
             yield batch
-            batch, rows, w = [], 0, _width(example)
+            batch = []
         batch.append(i)
-        rows, width = rows + n, w
     if batch:
         yield batch
 
 
 def _score_batch(model, batch: list[Example], device) -> list[list[Score]]:
-    out = model(torch.tensor([ex.context for ex in batch], device=device), use_cache=True, logits_to_keep=1)
-    first = torch.log_softmax(out.logits[:, -1].float(), dim=-1)  # predicts each continuation's first token
-    owner = torch.tensor([b for b, ex in enumerate(batch) for _ in ex.continuations], device=device)
+    contexts = {len(ex.context) for ex in batch}
+    shared = len(contexts) == 1 and any(len(ex.continuations) > 1 for ex in batch)
     continuations = [c for ex in batch for c in ex.continuations]
     lengths = torch.tensor([len(c) for c in continuations], device=device)
-    width = int(lengths.max())
-    targets = torch.zeros(len(continuations), width, dtype=torch.long, device=device)
+    targets = torch.zeros(len(continuations), int(lengths.max()), dtype=torch.long, device=device)
     for row, ids in enumerate(continuations):
         targets[row, : len(ids)] = torch.tensor(ids, device=device)
-    logprobs = torch.empty(targets.shape, dtype=torch.float32, device=device)
-    hits = torch.empty(targets.shape, dtype=torch.bool, device=device)
-    first = first[owner]
-    logprobs[:, 0] = first.gather(1, targets[:, :1]).squeeze(1)
-    hits[:, 0] = first.argmax(-1) == targets[:, 0]
-    if width > 1:
-        cache = out.cache
-        cache.batch_select_indices(owner)  # each candidate row continues its example's context
-        later = torch.log_softmax(model(targets[:, :-1], cache=cache, use_cache=True).logits.float(), dim=-1)
-        logprobs[:, 1:] = later.gather(2, targets[:, 1:, None]).squeeze(-1)
-        hits[:, 1:] = later.argmax(-1) == targets[:, 1:]
-    real = torch.arange(width, device=device)[None, :] < lengths[:, None]
-    sums = torch.where(real, logprobs.double(), 0.0).sum(1).tolist()
-    greedy = (hits | ~real).all(1).tolist()
-    scores = [Score(s, g) for s, g in zip(sums, greedy)]
-    out_rows, start = [], 0
-    for ex in batch:
-        out_rows.append(scores[start : start + len(ex.continuations)])
-        start += len(ex.continuations)
-    return out_rows
+    logits = _shared_context_logits(model, batch, targets, device) if shared else _flat_logits(model, batch, targets, device)
+    logprobs = torch.log_softmax(logits.float(), dim=-1)
+    token_lp = logprobs.gather(2, targets[..., None]).squeeze(-1)
+    real = torch.arange(targets.shape[1], device=device)[None, :] < lengths[:, None]
+    sums = torch.where(real, token_lp.double(), 0.0).sum(1).tolist()
+    greedy = ((logprobs.argmax(-1) == targets) | ~real).all(1).tolist()
+    scores = iter(Score(s, g) for s, g in zip(sums, greedy))
+    return [[next(scores) for _ in ex.continuations] for ex in batch]
+
+
+def _shared_context_logits(model, batch, targets, device) -> torch.Tensor:
+    """Logits predicting every continuation token, each context run once: (rows, width, V)."""
+    out = model(torch.tensor([ex.context for ex in batch], device=device), use_cache=True, logits_to_keep=1)
+    owner = torch.tensor([b for b, ex in enumerate(batch) for _ in ex.continuations], device=device)
+    first = out.logits[owner]  # the context's last position predicts each first token
+    if targets.shape[1] == 1:
+        return first
+    cache = out.cache
+    cache.batch_select_indices(owner)  # each candidate row continues its example's context
+    later = model(targets[:, :-1], cache=cache, use_cache=True).logits
+    return torch.cat([first, later], dim=1)
+
+
+def _flat_logits(model, batch, targets, device) -> torch.Tensor:
+    """Logits predicting every continuation token, context + continuation as one row each."""
+    rows = [(ex.context, c) for ex in batch for c in ex.continuations]
+    total = max(len(ctx) + len(c) for ctx, c in rows)
+    ids = torch.zeros(len(rows), total, dtype=torch.long, device=device)
+    for row, (ctx, c) in enumerate(rows):
+        ids[row, : len(ctx) + len(c)] = torch.tensor(ctx + c, device=device)
+    first_needed = min(len(ctx) for ctx, _ in rows) - 1  # the earliest position that predicts
+    logits = model(ids, use_cache=False, logits_to_keep=total - first_needed).logits
+    starts = torch.tensor([len(ctx) - 1 - first_needed for ctx, _ in rows], device=device)
+    where = (starts[:, None] + torch.arange(targets.shape[1], device=device)[None, :]).clamp(max=logits.shape[1] - 1)
+    return logits.gather(1, where[..., None].expand(-1, -1, logits.shape[-1]))
 
 
 # ---- text to examples -----------------------------------------------------------------------
@@ -246,7 +268,7 @@ class DownstreamTask(TaskType):
         if not kept:
             raise BadInput(f"task {self.name!r}: none of its {len(items)} examples can be scored with "
                            f"{lm.entry.name!r}'s tokenizer (no candidates, bad gold index, empty or unencodable text)")
-        scores = score_examples(lm.model, examples, batch_size, lm.device)
+        scores = score_examples(lm.model, examples, batch_size * length, lm.device)
         context = sum(len(ex.context) for ex in examples) / len(examples)
         rows = [*self.aggregate(kept, scores), Metric("context_tokens", context, None, len(examples))]
         for row in rows:

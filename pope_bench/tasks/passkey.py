@@ -68,7 +68,7 @@ class PasskeyTask(TaskType):
             for depth in self.depths
             for t in range(trials)
         ]
-        hits = [float(s[0].greedy) for s in score_examples(lm.model, examples, batch_size, lm.device)]
+        hits = [float(s[0].greedy) for s in score_examples(lm.model, examples, batch_size * length, lm.device)]
         rows = [Metric("acc", *mean_stderr(hits), len(hits))]
         for i, depth in enumerate(self.depths):
             per_depth = hits[i * trials : (i + 1) * trials]

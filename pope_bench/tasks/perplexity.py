@@ -94,7 +94,8 @@ class PerplexityTask(TaskType):
                 bin_n.index_add_(0, index, torch.ones_like(values))
                 nll_sum += float(values.sum())
                 squares += float((values**2).sum())
-                bytes_total += sum(token_byte_counts(lm.tokenizer, window[first + 1 : first + 1 + take]))
+                if self.domain == "text":
+                    bytes_total += sum(token_byte_counts(lm.tokenizer, window[first + 1 : first + 1 + take]))
                 scored += take
             batch.clear()
 
@@ -119,8 +120,9 @@ class PerplexityTask(TaskType):
         rows = [
             Metric("perplexity", math.exp(mean), math.exp(mean) * stderr, scored, extra),
             Metric("nll", mean, stderr, scored, extra),
-            Metric("bits_per_byte", nll_sum / math.log(2) / bytes_total, None, scored, extra),
         ]
+        if self.domain == "text":  # bytes of a music raster or a DNA string mean nothing
+            rows.append(Metric("bits_per_byte", nll_sum / math.log(2) / bytes_total, None, scored, extra))
         for b in range(bins):
             if bin_n[b] > 0:
                 rows.append(Metric("loss_by_position", float(bin_sum[b] / bin_n[b]), None, int(bin_n[b]),

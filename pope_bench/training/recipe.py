@@ -73,4 +73,11 @@ def apply_override(recipe: dict, item: str) -> None:
     section, field = parts
     if section == "train" and field not in TRAIN_DEFAULTS:
         raise BadInput(f"--set {item!r}: unknown train field {field!r}{closest(field, TRAIN_DEFAULTS)}")
-    recipe.setdefault(section, {})[field] = yaml.safe_load(raw)
+    value = yaml.safe_load(raw)
+    default = TRAIN_DEFAULTS.get(field) if section == "train" else None
+    if isinstance(default, (int, float)) and not isinstance(value, (int, float)):
+        try:  # YAML reads 2e-4 (no dot) as a string
+            value = type(default)(float(value)) if isinstance(default, float) else int(value)
+        except (TypeError, ValueError):
+            raise BadInput(f"--set {item!r}: {field} must be a number") from None
+    recipe.setdefault(section, {})[field] = value

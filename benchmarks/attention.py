@@ -1,0 +1,105 @@
+"""Forward speed and peak memory of RoPE / PoPE / NoPE at long lengths (issue 2).
+
+For the 4-layer, 256-wide, 4-head byte model, measures forward tokens/s and peak memory
+at L = 1k, 4k, 16k, each configuration in a fresh subprocess (peak RSS on CPU, peak
+allocated on CUDA), rope / pope / nope interleaved round by round so that machine drift
+hits all three alike. Prints the PoPE/RoPE speed ratio next to its physical ceiling
+F_rope(L) / F_pope(L), from matmul FLOPs per token (paper v3, A.2: PoPE's q·k products are
+2d wide, +2L²d FLOPs per layer), and the memory ratio.
+
+    python benchmarks/attention.py                 # CPU, 3 rounds
+    python benchmarks/attention.py --device cuda   # on a GPU
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+
+WIDTH, LAYERS, HEADS, VOCAB = 256, 4, 4, 256
+ENCODINGS = ("rope", "pope", "nope")
+
+
+def flops_per_token(pe: str, length: int, width: int = WIDTH, layers: int = LAYERS, vocab: int = VOCAB) -> float:
+    """Matmul FLOPs per token of a causal forward (each query sees L/2 keys on average):
+    projections and MLP 24·D² per layer, q·k 2·(L/2)·D_qk and p·v 2·(L/2)·D, LM head 2·D·V.
+    PoPE's D_qk is 2D; RoPE's and NoPE's is D."""
+    qk_width = 2 * width if pe == "pope" else width
+    per_layer = 24 * width**2 + length * qk_width + length * width
+    return layers * per_layer + 2 * width * vocab
+
+
+def measure(pe: str, length: int, device: str, repeats: int) -> dict:
+    """One configuration, in this process: the median forward time and the peak memory."""
+    import resource
+    import time
+
+    import torch
+
+    from pope_bench import PopeBenchConfig, PopeBenchForCausalLM
+
+    torch.manual_seed(0)
+    config = PopeBenchConfig(pe=pe, hidden_size=WIDTH, num_hidden_layers=LAYERS, num_attention_heads=HEADS,
+                             vocab_size=VOCAB, train_length=256)
+    model = PopeBenchForCausalLM(config).to(device).eval()
+    ids = torch.randint(0, VOCAB, (1, length), device=device)
+    sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
+    times = []
+    with torch.no_grad():
+        model(ids, use_cache=False)  # warm-up
+        if device.startswith("cuda"):
+            torch.cuda.reset_peak_memory_stats()
+        for _ in range(repeats):
+            sync()
+            start = time.perf_counter()
+            model(ids, use_cache=False)
+            sync()
+            times.append(time.perf_counter() - start)
+    if device.startswith("cuda"):
+        peak = torch.cuda.max_memory_allocated() / 2**20
+    else:
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"pe": pe, "length": length, "seconds": statistics.median(times), "peak_mib": peak}
+
+
+def run_isolated(pe: str, length: int, device: str, repeats: int) -> dict:
+    code = f"import json, sys; sys.path.insert(0, {sys.path[0]!r}); from attention import measure; " \
+           f"print(json.dumps(measure({pe!r}, {length}, {device!r}, {repeats})))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--lengths", default="1024,4096,16384")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=2)
+    args = parser.parse_args()
+    lengths = [int(x) for x in args.lengths.split(",")]
+    samples: dict[tuple[str, int], list[dict]] = {}
+    for _ in range(args.rounds):
+        for length in lengths:
+            for pe in ENCODINGS:
+                samples.setdefault((pe, length), []).append(run_isolated(pe, length, args.device, args.repeats))
+    print(f"device {args.device}; {LAYERS} layers, width {WIDTH}, {HEADS} heads; median of {args.rounds} rounds")
+    header = f"{'L':>6} {'pe':>5} {'tok/s':>9} {'peak MiB':>9} {'speed/rope':>10} {'ceiling':>8} {'of ceiling':>10} {'mem/rope':>9}"
+    print(header)
+    print("-" * len(header))
+    for length in lengths:
+        rope_s = statistics.median(s["seconds"] for s in samples[("rope", length)])
+        rope_m = statistics.median(s["peak_mib"] for s in samples[("rope", length)])
+        for pe in ENCODINGS:
+            seconds = statistics.median(s["seconds"] for s in samples[(pe, length)])
+            peak = statistics.median(s["peak_mib"] for s in samples[(pe, length)])
+            ratio = rope_s / seconds
+            ceiling = flops_per_token("rope", length) / flops_per_token(pe, length)
+            print(f"{length:>6} {pe:>5} {length / seconds:>9,.0f} {peak:>9,.0f} {ratio:>10.2f} {ceiling:>8.2f} "
+                  f"{ratio / ceiling:>10.2f} {peak / rope_m:>9.2f}")
+
+
+if __name__ == "__main__":
+    main()

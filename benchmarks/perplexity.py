@@ -1,0 +1,84 @@
+"""The perplexity task vs the plain loop it replaces (issue 5).
+
+Side by side at each length, on the same model and the same scored tokens: the task
+(batched windows, chunked LM head, per-token aggregation) against a loop that calls
+``model(input_ids, labels=...)`` once per window and averages the losses. Prints tokens/s
+of both, their ratio, and each one's peak memory (a fresh subprocess per measurement) so
+that growth with L can be read off. Also checks both give the same NLL.
+
+    python benchmarks/perplexity.py [--model pope-text-tiny] [--lengths 128,512,1280,4096]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def measure(method: str, model_name: str, length: int, tokens: int) -> dict:
+    import resource
+
+    import torch
+
+    from pope_bench.registry.checkpoints import load_registry
+    from pope_bench.registry.loading import load_model
+    from pope_bench.tasks.registry import discover
+
+    torch.set_num_threads(1)
+    entry = load_registry(ROOT / "checkpoints.yaml")[model_name]
+    lm = load_model(entry, None, torch.device("cpu"), torch.float32)
+    task = discover().build("perplexity_text")
+    task.documents()
+    start = time.perf_counter()
+    if method == "task":
+        metrics = task.evaluate(lm, length, 0, tokens, max(1, 16_384 // length))
+        nll = next(m.value for m in metrics if m.metric == "nll")
+    else:
+        from pope_bench.tokenizers import encode_text
+
+        docs = [encode_text(lm.tokenizer, d.text) for d in task.documents()]
+        windows = [w for w, _ in task.windows(docs, length)][: -(-tokens // (length - 1))]
+        losses = []
+        with torch.no_grad():
+            for window in windows:
+                ids = torch.tensor([window])
+                losses.append(lm.model(ids, labels=ids, use_cache=False).loss.item())
+        nll = sum(losses) / len(losses)
+    seconds = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"seconds": seconds, "nll": nll, "peak_mib": peak}
+
+
+def isolated(method, model, length, tokens) -> dict:
+    code = (f"import json, sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); from perplexity import measure; "
+            f"print(json.dumps(measure({method!r}, {model!r}, {length}, {tokens})))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", default="pope-text-tiny")
+    parser.add_argument("--lengths", default="128,512,1280,4096")
+    parser.add_argument("--tokens", type=int, default=16_384)
+    args = parser.parse_args()
+    print(f"{args.model}, {args.tokens} scored tokens per length, 1 CPU thread")
+    header = f"{'L':>6} {'task tok/s':>11} {'loop tok/s':>11} {'speed ratio':>11} {'task MiB':>9} {'loop MiB':>9} {'ΔNLL':>8}"
+    print(header)
+    print("-" * len(header))
+    for length in [int(x) for x in args.lengths.split(",")]:
+        task = isolated("task", args.model, length, args.tokens)
+        loop = isolated("loop", args.model, length, args.tokens)
+        print(f"{length:>6} {args.tokens / task['seconds']:>11,.0f} {args.tokens / loop['seconds']:>11,.0f} "
+              f"{loop['seconds'] / task['seconds']:>11.2f} {task['peak_mib']:>9,.0f} {loop['peak_mib']:>9,.0f} "
+              f"{abs(task['nll'] - loop['nll']):>8.4f}")
+
+
+if __name__ == "__main__":
+    main()
