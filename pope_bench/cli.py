@@ -144,6 +144,57 @@ def plot(
         typer.echo(str(path))
 
 
+@app.command()
+def figures(
+    names: Annotated[list[str], typer.Argument(
+        help="Figures to render (default: all), or spec YAML paths; `cp NAME` copies a spec instead.")] = None,
+    results: Annotated[list[Path], typer.Option(
+        "--results", help="A results folder, or a parent searched for results.jsonl (repeatable).")] = [Path("results")],
+    out: Annotated[Path, typer.Option(help="Where to write them (default: RESULTS/figures for one --results).")] = None,
+    list_: Annotated[bool, typer.Option("--list", help="List the figures and exit.")] = False,
+    to: Annotated[Path, typer.Option(help="With `cp NAME`: the folder to copy the spec into.")] = Path("."),
+    checkpoints: CheckpointsOpt = None,
+):
+    """Regenerate the paper's figures and tables from result rows (tables: markdown + CSV,
+    figures: PNG + SVG). Rendering all of them skips those without rows (each with the
+    `pope-bench run` command that makes them) and writes OUT/README.md with captions.
+
+    Examples:
+
+      pope-bench figures --list
+
+      pope-bench figures --results results --out results/figures
+
+      pope-bench figures fig2 table_ppl --results runs/latest
+
+      pope-bench figures cp fig2 --to my_specs && pope-bench figures my_specs/fig2.yaml
+    """
+    from .figures import bundled, copy_spec, load_spec, render
+
+    names = list(names or [])
+    if list_:
+        for name in bundled():
+            spec = load_spec(name)
+            typer.echo(f"{name:<18} {spec.kind:<15} {spec.title}  [{', '.join(dict.fromkeys(spec.all_tasks))}]")
+        return
+    if names[:1] == ["cp"]:
+        if len(names) != 2:
+            raise BadInput("usage: pope-bench figures cp NAME [--to DIR] (see `pope-bench figures --list`)")
+        typer.echo(str(copy_spec(names[1], to)))
+        return
+    out = out or (results[0] / "figures" if len(results) == 1 else Path("figures"))
+    rendered, skipped = render(names, results, out, checkpoints or default_registry())
+    for item in rendered:
+        for path in item.files:
+            typer.echo(str(path))
+        for note in item.notes:
+            typer.echo(f"note: {item.spec.name}: {note}", err=True)
+    for name, why in skipped:
+        typer.echo(f"skipped {name}: {why}", err=True)
+    if not names:
+        typer.echo(str(out / "README.md"))
+
+
 @list_app.command("models")
 def list_models(checkpoints: CheckpointsOpt = None):
     """Registered checkpoints: name, encoding, scaling, train length, parameters, source.

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import BadInput
-from .results import load
+from .results import headline, load
 
 PE_COLORS = {"rope": "#1f77b4", "pope": "#ff7f0e", "nope": "#7f7f7f"}
 SCALING_STYLES = ["-", "--", ":", "-."]
@@ -44,7 +44,9 @@ def plot_task(frame: pd.DataFrame, task: str, out: Path) -> list[Path]:
     if rows.empty:
         return []
     metric = main_metric(rows)
-    rows = rows[(rows["metric"] == metric) & rows["position"].isna() & rows["depth"].isna()]
+    rows = headline(rows[rows["metric"] == metric])
+    if rows.empty:  # an analysis task (per layer / frequency maps): `pope-bench figures` draws those
+        return []
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     scalings = sorted(set(rows["scaling"]) - {"none"})
     for model, group in rows.groupby("model", sort=True):

@@ -17,9 +17,14 @@ import pandas as pd
 COLUMNS = [
     "model", "pe", "scaling", "train_length", "task", "metric", "length", "length_ratio", "value",
     "stderr", "n", "seed", "status", "device", "dtype", "elapsed_s", "run_id", "version", "git_sha",
-    "timestamp", "cell_key", "position", "depth", "window", "skipped", "error",
+    "timestamp", "cell_key", "position", "depth", "window", "skipped", "error", "layer", "frequency", "head",
 ]
 RESULTS_FILE = "results.jsonl"
+#: what identifies one row: a cell's metric, at one curve point (position, depth, layer, frequency, head)
+#: columns that index a curve or a map inside one cell (loss by position, passkey depth,
+#: per-layer/frequency/head analyses); a cell's headline numbers have them all empty
+CURVE_COLUMNS = ["position", "depth", "layer", "frequency", "head"]
+ROW_KEY = ["cell_key", "metric", *CURVE_COLUMNS]
 
 
 def read_rows(out: Path) -> list[dict]:
@@ -36,15 +41,19 @@ def read_rows(out: Path) -> list[dict]:
     return rows
 
 
+def headline(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows that are a cell's headline numbers (no curve or map index)."""
+    return frame[frame[CURVE_COLUMNS].isna().all(axis=1)]
+
+
 def load(out) -> pd.DataFrame:
     """The results of a folder as a DataFrame with the schema's columns, latest row per
-    (cell, metric, position, depth) — so a recomputed cell replaces the old one."""
+    (cell, metric, position, depth, layer, frequency, head) — so a recomputed cell replaces the old one."""
     rows = read_rows(Path(out))
     frame = pd.DataFrame(rows, columns=COLUMNS) if rows else pd.DataFrame(columns=COLUMNS)
     if frame.empty:
         return frame
-    keys = ["cell_key", "metric", "position", "depth"]
-    return frame.drop_duplicates(subset=keys, keep="last").reset_index(drop=True)
+    return frame.drop_duplicates(subset=ROW_KEY, keep="last").reset_index(drop=True)
 
 
 class ResultsWriter:

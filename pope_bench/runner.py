@@ -68,7 +68,10 @@ def model_fingerprint(entry: ModelEntry) -> str:
 
 
 def cell_key(fingerprint: str, entry: ModelEntry, task: TaskType, length: int, seed: int, limit) -> str:
-    payload = [fingerprint, entry.scaling_for(length), task.definition.fingerprint(), length, seed, limit]
+    # The entry's name and declared scaling are part of the key: a `factor: auto` variant is
+    # its unscaled base at 1× (same weights, same rule) but a different row of the table.
+    payload = [entry.name, entry.rope_scaling, fingerprint, entry.scaling_for(length),
+               task.definition.fingerprint(), length, seed, limit]
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:20]
 
 

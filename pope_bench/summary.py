@@ -6,11 +6,12 @@ import pandas as pd
 from rich.table import Table
 
 from .plots import main_metric
+from .results import headline
 
 
 def summary_tables(frame: pd.DataFrame) -> list[Table]:
     tables = []
-    ok = frame[(frame["status"] == "ok") & frame["position"].isna() & frame["depth"].isna()]
+    ok = headline(frame[frame["status"] == "ok"])
     for task in sorted(set(frame["task"])):
         rows = ok[ok["task"] == task]
         failed = frame[(frame["task"] == task) & (frame["status"] != "ok")]

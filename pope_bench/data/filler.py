@@ -10,6 +10,7 @@ fixes which.
 from __future__ import annotations
 
 import random
+from functools import cached_property
 
 from ..errors import BadInput
 from ..tokenizers import encode_text
@@ -28,17 +29,36 @@ def boundary_tokens(tokenizer) -> list[int]:
 
 
 class Filler:
+    """The filler stream of one tokenizer; encoded on first use, so an example that needs
+    no filler never pays for (or fails on) encoding the books."""
+
     def __init__(self, tokenizer, books: list[str] | None = None):
-        held_out = documents("kjv", "test")
-        unknown = set(books or ()) - {d.name for d in held_out}
+        held_out = [d.name for d in documents("kjv", "test")]
+        unknown = set(books or ()) - set(held_out)
         if unknown:
             raise BadInput(f"filler books {sorted(unknown)} are not held-out KJV books; "
-                           f"choose from {', '.join(d.name for d in held_out)}")
-        self.boundary = boundary_tokens(tokenizer)
-        self.ids: list[int] = []
-        for doc in held_out:
-            if books is None or doc.name in books:
-                self.ids += encode_text(tokenizer, doc.text) + self.boundary
+                           f"choose from {', '.join(held_out)}")
+        self.tokenizer, self.books = tokenizer, books
+
+    @cached_property
+    def boundary(self) -> list[int]:
+        try:
+            return boundary_tokens(self.tokenizer)
+        except (BadInput, ValueError, KeyError) as e:
+            raise BadInput(f"this tokenizer cannot encode a document boundary ({e}); "
+                           "use lengths no longer than the examples") from None
+
+    @cached_property
+    def ids(self) -> list[int]:
+        ids: list[int] = []
+        for doc in documents("kjv", "test"):
+            if self.books is None or doc.name in self.books:
+                try:
+                    ids += encode_text(self.tokenizer, doc.text) + self.boundary
+                except (BadInput, ValueError, KeyError) as e:
+                    raise BadInput(f"the length axis's filler text ({doc.name}, KJV) cannot be encoded with this "
+                                   f"tokenizer ({e}); use lengths no longer than the examples") from None
+        return ids
 
     def take(self, n: int, rng: random.Random) -> list[int]:
         """``n`` consecutive filler tokens from a random offset."""

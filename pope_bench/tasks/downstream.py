@@ -44,6 +44,8 @@ from .base import Metric, TaskType
 #: bound on the logits kept from one forward pass (elements), so a 50k vocabulary does not
 #: turn a batch of candidates into gigabytes of logits
 LOGITS_BUDGET = 1 << 27
+#: padded tokens allowed per real token in a batch: padding is compute thrown away
+PADDING_SLACK = 1.1
 
 
 @dataclass
@@ -81,20 +83,32 @@ def score_examples(model, examples: list[Example], token_budget: int, device) ->
     return results
 
 
-def _cost(batch: list[Example], vocab: int) -> tuple[int, int]:
-    """(padded tokens, kept logits) of scoring ``batch`` as flat rows, the costlier layout."""
-    rows = sum(len(ex.continuations) for ex in batch)
-    longest = max(len(ex.context) for ex in batch)
-    width = max(ex.width for ex in batch)
-    spread = longest - min(len(ex.context) for ex in batch)
-    return rows * (longest + width), rows * (spread + width) * vocab
+def _shares_context(batch: list[Example]) -> bool:
+    """Whether ``batch`` is scored with each context run once (one context length, and
+    some example has several candidates) rather than as flat context + candidate rows."""
+    return len({len(ex.context) for ex in batch}) == 1 and any(len(ex.continuations) > 1 for ex in batch)
+
+
+def _cost(batch: list[Example], vocab: int) -> tuple[int, int, int]:
+    """(padded tokens of the rows or of the repeated cache, real tokens, logits kept)."""
+    rows = [(len(ex.context), len(c)) for ex in batch for c in ex.continuations]
+    longest = max(ctx for ctx, _ in rows)
+    width = max(c for _, c in rows)
+    spread = longest - min(ctx for ctx, _ in rows)
+    return len(rows) * (longest + width), sum(ctx + c for ctx, c in rows), len(rows) * (spread + width) * vocab
 
 
 def _batches(order: list[int], examples: list[Example], token_budget: int, vocab: int):
+    """Consecutive examples (sorted by context length) within the budgets and with at most
+    :data:`PADDING_SLACK` of padding; an example with several candidates only joins
+    examples of its context length, to share its context."""
     batch: list[int] = []
     for i in order:
-        tokens, logits = _cost([examples[j] for j in [*batch, i]], vocab)
-        if batch and (tokens > token_budget or logits > LOGITS_BUDGET):
+        grown = [examples[j] for j in [*batch, i]]
+        padded, real, logits = _cost(grown, vocab)
+        split = len({len(ex.context) for ex in grown}) > 1 and any(len(ex.continuations) > 1 for ex in grown)
+        over = padded > token_budget or logits > LOGITS_BUDGET or padded > PADDING_SLACK * real
+        if batch and (split or over):
             yield batch
             batch = []
         batch.append(i)
@@ -103,15 +117,13 @@ def _batches(order: list[int], examples: list[Example], token_budget: int, vocab
 
 
 def _score_batch(model, batch: list[Example], device) -> list[list[Score]]:
-    contexts = {len(ex.context) for ex in batch}
-    shared = len(contexts) == 1 and any(len(ex.continuations) > 1 for ex in batch)
     continuations = [c for ex in batch for c in ex.continuations]
     lengths = torch.tensor([len(c) for c in continuations], device=device)
     targets = torch.zeros(len(continuations), int(lengths.max()), dtype=torch.long, device=device)
     for row, ids in enumerate(continuations):
         targets[row, : len(ids)] = torch.tensor(ids, device=device)
-    logits = _shared_context_logits(model, batch, targets, device) if shared else _flat_logits(model, batch, targets, device)
-    logprobs = torch.log_softmax(logits.float(), dim=-1)
+    layout = _shared_context_logits if _shares_context(batch) else _flat_logits
+    logprobs = torch.log_softmax(layout(model, batch, targets, device).float(), dim=-1)
     token_lp = logprobs.gather(2, targets[..., None]).squeeze(-1)
     real = torch.arange(targets.shape[1], device=device)[None, :] < lengths[:, None]
     sums = torch.where(real, token_lp.double(), 0.0).sum(1).tolist()
@@ -149,8 +161,8 @@ def _flat_logits(model, batch, targets, device) -> torch.Tensor:
 
 # ---- text to examples -----------------------------------------------------------------------
 
-#: what a tokenizer may raise on text it cannot encode
-ENCODE_ERRORS = (BadInput, ValueError, UnicodeError, KeyError, TypeError, IndexError)
+#: what a tokenizer may raise on text it cannot encode (BadInput and UnicodeError are ValueErrors)
+ENCODE_ERRORS = (ValueError, KeyError, TypeError)
 
 
 def encode_item(tokenizer, item: Item, vocab_size: int, needs_context: bool = True):

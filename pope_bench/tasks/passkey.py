@@ -56,18 +56,21 @@ class PasskeyTask(TaskType):
 
     def __init__(self, definition):
         super().__init__(definition)
-        self.depths = [float(d) for d in self.params.get("depths", DEPTHS)]
+        try:
+            self.depths = [float(d) for d in self.params.get("depths", DEPTHS)]
+        except (TypeError, ValueError):
+            self.depths = []
         if not self.depths or any(not 0.0 <= d <= 1.0 for d in self.depths):
             raise BadInput(f"task {self.name!r}: depths must be fractions in [0, 1], got {self.depths}")
 
     def evaluate(self, lm, length, seed, limit, batch_size):
         trials = int(limit or self.params.get("trials", 20))
         filler = Filler(lm.tokenizer, self.params.get("filler_books"))
-        examples = [
-            passkey_example(lm.tokenizer, filler, length, depth, random.Random(f"{self.name}:{seed}:{length}:{depth}:{t}"))[0]
-            for depth in self.depths
-            for t in range(trials)
-        ]
+        examples = []
+        for depth in self.depths:
+            for t in range(trials):
+                rng = random.Random(f"{self.name}:{seed}:{length}:{depth}:{t}")
+                examples.append(passkey_example(lm.tokenizer, filler, length, depth, rng)[0])
         hits = [float(s[0].greedy) for s in score_examples(lm.model, examples, batch_size * length, lm.device)]
         rows = [Metric("acc", *mean_stderr(hits), len(hits))]
         for i, depth in enumerate(self.depths):

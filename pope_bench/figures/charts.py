@@ -1,0 +1,89 @@
+"""What every chart shares: the panel grid, method colours, size line styles, and saving.
+
+Colour is the method — RoPE, PoPE and NoPE in :mod:`pope_bench.plots`' colours, each
+eval-time scaling variant (YaRN, PI, NTK, …) a colour of its own — and line style is the
+model size, so one legend reads both (the paper's Fig. 2 convention).
+"""
+
+from __future__ import annotations
+
+import numbers
+from pathlib import Path
+
+import pandas as pd
+
+from ..plots import PE_COLORS, SCALING_STYLES
+from .rows import method_label, size_order
+from .specs import FigureSpec
+
+#: colours for scaling variants, after the encodings' own (tab10 without their three)
+VARIANT_COLORS = ["#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#bcbd22", "#17becf"]
+
+
+def pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def method_colors(methods) -> dict[str, str]:
+    variants = sorted(m for m in set(methods) if m not in PE_COLORS)
+    colors = {m: PE_COLORS[m] for m in set(methods) if m in PE_COLORS}
+    colors.update({m: VARIANT_COLORS[i % len(VARIANT_COLORS)] for i, m in enumerate(variants)})
+    return colors
+
+
+def size_styles(sizes) -> dict[str, str]:
+    ordered = sorted(set(sizes), key=size_order)
+    return {s: SCALING_STYLES[i % len(SCALING_STYLES)] for i, s in enumerate(ordered)}
+
+
+def panel_values(rows: pd.DataFrame, spec: FigureSpec, column: str | None) -> list:
+    """The values that split panels: in the spec's order for tasks and metrics, else sorted."""
+    if column is None:
+        return [None]
+    present = set(rows[column])
+    listed = {"task": spec.tasks, "metric": spec.metric}.get(column, ())
+    return [v for v in listed if v in present] + sorted(present - set(listed))
+
+
+def value_label(spec: FigureSpec, column: str, value) -> str:
+    """How a panel or axis value reads: the spec's label, ``2×`` for a length ratio,
+    ``layer 3`` for other numbers, the method's name for a method."""
+    if value in spec.labels:
+        return str(spec.labels[value])
+    if isinstance(value, numbers.Number):
+        return f"{value:g}×" if column == "length_ratio" else f"{column} {value:g}"
+    return method_label(value) if column == "method" else str(value)
+
+
+def panel_title(spec: FigureSpec, row_value, col_value) -> str:
+    return " · ".join(value_label(spec, column, value)
+                      for column, value in ((spec.panel_rows, row_value), (spec.panel_cols, col_value))
+                      if column is not None)
+
+
+def panel_rows(rows: pd.DataFrame, spec: FigureSpec, row_value, col_value) -> pd.DataFrame:
+    for column, value in ((spec.panel_rows, row_value), (spec.panel_cols, col_value)):
+        if column is not None:
+            rows = rows[rows[column] == value]
+    return rows
+
+
+def grid(n_rows: int, n_cols: int, width: float, height: float):
+    plt = pyplot()
+    fig, axes = plt.subplots(n_rows, n_cols, figsize=(width * n_cols, height * n_rows), squeeze=False,
+                             layout="constrained")
+    return plt, fig, axes
+
+
+def save(plt, fig, out: Path, name: str) -> list[Path]:
+    """PNG (for the README) and SVG (for the paper)."""
+    paths = [out / f"{name}.png", out / f"{name}.svg"]
+    for path in paths:
+        fig.savefig(path, dpi=150)
+    plt.close(fig)
+    return paths

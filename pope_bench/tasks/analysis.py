@@ -1,0 +1,180 @@
+"""Task types that measure a model's insides instead of scoring it: the paper's analyses
+(§3.6), run through the same runner so that their figures, like every other, read rows.
+
+``frequency_usage`` — how strongly each frequency is used. Per layer and frequency index c,
+the mean over tokens and heads of the magnitude the encoding gives frequency c, for queries
+(``q_usage``) and keys (``k_usage``) separately:
+
+* RoPE: the norm of the 2-D chunk c, channels (c, c + d/2) of the head — the rotate-half
+  pairing of :mod:`pope_bench.encodings.rope` (d/2 frequencies, θ_c = base^(−2c/d));
+* PoPE: the magnitude softplus(x_c) of channel c (d frequencies, θ_c = base^(−c/d)).
+
+Frequency index 0 is the fastest (θ = 1) in both. q and k are the raw projections (the
+output of each layer's ``qkv`` linear, before any position is applied), captured with
+forward hooks. The paper averaged over 10 Shakespeare sonnets; pope-bench averages over
+``tokens`` tokens of held-out text — by default the held-out King James Bible books, the
+text the bundled models never saw — cut into windows of the cell's length L. Rows carry
+``layer`` and ``frequency``; heads are averaged (the paper's heat-maps are per layer).
+
+``learned_delta`` — PoPE's learned phase bias δ, clamped to [−2π, 0] as in the forward
+pass, one row per layer × head × frequency (``layer``, ``head``, ``frequency``). It reads
+weights only, so the cell's length does not change it.
+
+Both read the native model's attention modules, so they run on pope-bench checkpoints
+(not hub models), and only on unscaled entries: eval-time scaling changes neither the
+projections nor δ, so a variant would repeat its base's rows.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from ..errors import BadInput
+from ..tokenizers import encode_text
+from .base import Metric, TaskType
+
+
+def attention_layers(lm, task: str) -> list:
+    """The native model's attention modules in layer order, or a BadInput saying why not."""
+    from ..modeling.attention import Attention
+
+    layers = sorted((m for m in lm.model.modules() if isinstance(m, Attention)), key=lambda m: m.layer_idx)
+    if not layers:
+        raise not_native(task, lm.entry.name)
+    return layers
+
+
+def not_native(task: str, model: str) -> BadInput:
+    return BadInput(f"task {task!r} reads pope-bench's own attention layers; {model!r} is not a native "
+                    f"pope-bench checkpoint (train one with `pope-bench train`)")
+
+
+def chunk_usage(x: torch.Tensor, pe: str) -> torch.Tensor:
+    """Per-frequency magnitude of per-head vectors x (..., d): RoPE's chunk norms
+    |(x_c, x_{c+d/2})| (d/2 of them) or PoPE's softplus(x_c) (d of them)."""
+    x = x.float()
+    if pe == "rope":
+        first, second = x.chunk(2, dim=-1)
+        return torch.hypot(first, second)
+    return F.softplus(x)
+
+
+class _UsageMeter:
+    """Forward hook on one layer's ``qkv`` linear: sums per-(head, frequency) usage of q and k."""
+
+    def __init__(self, attn, pe: str):
+        self.attn, self.pe = attn, pe
+        self.sums: dict[str, torch.Tensor] = {}
+        self.tokens = 0
+
+    def __call__(self, module, inputs, output):
+        q, k, _ = (self.attn.split_heads(t) for t in output.chunk(3, dim=-1))  # (B, H, L, d)
+        for name, x in (("q_usage", q), ("k_usage", k)):
+            total = chunk_usage(x, self.pe).sum(dim=(0, 2)).double().cpu()  # (H, n_freq)
+            self.sums[name] = self.sums.get(name, 0) + total
+        self.tokens += q.shape[0] * q.shape[2]
+
+
+class _NativeAnalysis(TaskType):
+    """Shared model checks: an unscaled native checkpoint with one of ``encodings``."""
+
+    encodings: tuple[str, ...] = ()
+
+    def suits(self, entry) -> bool:
+        return self._native(entry) and super().suits(entry)
+
+    def _native(self, entry) -> bool:
+        """Unscaled, with one of the encodings, and not a transformers model (tokenizer hf)."""
+        return entry.pe in self.encodings and not entry.rope_scaling and entry.tokenizer != "hf"
+
+    def check_model(self, lm) -> None:
+        entry = lm.entry
+        if entry.pe not in self.encodings:
+            raise BadInput(f"task {self.name!r} needs a {' or '.join(self.encodings)} model; {entry.name!r} is "
+                           f"{entry.pe} (see `pope-bench list models`)")
+        if entry.rope_scaling:
+            raise BadInput(f"task {self.name!r}: {entry.name!r} only rescales {entry.base!r}'s frequencies, "
+                           f"which does not change what this task reads; run it on {entry.base!r}")
+        if entry.tokenizer == "hf":
+            raise not_native(self.name, entry.name)
+        super().check_model(lm)
+        if hasattr(lm, "model"):  # a loaded model, not the runner's pre-load probe
+            attention_layers(lm, self.name)
+
+
+class FrequencyUsageTask(_NativeAnalysis):
+    type_name = "frequency_usage"
+    metrics = ("q_usage", "k_usage")
+    required_params = ("corpus",)
+    encodings = ("rope", "pope")
+
+    def __init__(self, definition):
+        super().__init__(definition)
+        self.domain = self.params.get("domain", "text")
+        self._docs = None
+
+    def documents(self):
+        if self._docs is None:
+            from ..data.sources import load_documents
+
+            self._docs = load_documents(self.params["corpus"], self.params.get("split", "test"))
+        return self._docs
+
+    def data_checksums(self):
+        from ..data.sources import documents_checksum
+
+        return {self.params["corpus"]: documents_checksum(self.documents())}
+
+    def windows(self, lm, length: int, budget: int) -> list[list[int]]:
+        """Consecutive windows of ``length`` tokens, in document order, until ``budget``
+        tokens are covered; documents shorter than a window are skipped."""
+        chosen = []
+        for doc in self.documents():
+            ids = encode_text(lm.tokenizer, doc.text)
+            for start in range(0, len(ids) - length + 1, length):
+                if len(chosen) * length >= budget:
+                    return chosen
+                chosen.append(ids[start : start + length])
+        if not chosen:
+            raise BadInput(f"task {self.name!r}: every document is shorter than L={length}; lower the length")
+        return chosen
+
+    @torch.no_grad()
+    def evaluate(self, lm, length, seed, limit, batch_size):
+        layers = attention_layers(lm, self.name)
+        windows = self.windows(lm, length, int(limit or self.params.get("tokens", 16_384)))
+        meters = [_UsageMeter(attn, lm.entry.pe) for attn in layers]
+        hooks = [attn.qkv.register_forward_hook(meter) for attn, meter in zip(layers, meters)]
+        base = getattr(lm.model, lm.model.base_model_prefix)  # the LM head is not needed
+        try:
+            for start in range(0, len(windows), batch_size):
+                ids = torch.tensor(windows[start : start + batch_size], device=lm.device)
+                base(ids, use_cache=False)
+        finally:
+            for hook in hooks:
+                hook.remove()
+        rows = []
+        for layer, meter in enumerate(meters):
+            for metric in self.metrics:
+                per_frequency = meter.sums[metric].mean(dim=0) / meter.tokens  # heads averaged
+                rows += [Metric(metric, float(v), None, meter.tokens, {"layer": layer, "frequency": c})
+                         for c, v in enumerate(per_frequency)]
+        return rows
+
+
+class LearnedDeltaTask(_NativeAnalysis):
+    type_name = "learned_delta"
+    metrics = ("delta",)
+    encodings = ("pope",)
+
+    def suits(self, entry) -> bool:  # δ exists in every domain's PoPE model
+        return self._native(entry)
+
+    def evaluate(self, lm, length, seed, limit, batch_size):
+        rows = []
+        for layer, attn in enumerate(attention_layers(lm, self.name)):
+            delta = attn.encoding.clamped_delta().detach().double().cpu()  # (heads, d)
+            rows += [Metric("delta", float(delta[h, c]), None, 1, {"layer": layer, "head": h, "frequency": c})
+                     for h in range(delta.shape[0]) for c in range(delta.shape[1])]
+        return rows
