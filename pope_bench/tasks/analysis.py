@@ -33,6 +33,7 @@ import torch.nn.functional as F
 from ..errors import BadInput
 from ..tokenizers import encode_text
 from .base import Metric, TaskType
+from .corpus import CorpusDocuments
 
 
 def attention_layers(lm, task: str) -> list:
@@ -103,28 +104,11 @@ class _NativeAnalysis(TaskType):
             attention_layers(lm, self.name)
 
 
-class FrequencyUsageTask(_NativeAnalysis):
+class FrequencyUsageTask(CorpusDocuments, _NativeAnalysis):
     type_name = "frequency_usage"
     metrics = ("q_usage", "k_usage")
     required_params = ("corpus",)
     encodings = ("rope", "pope")
-
-    def __init__(self, definition):
-        super().__init__(definition)
-        self.domain = self.params.get("domain", "text")
-        self._docs = None
-
-    def documents(self):
-        if self._docs is None:
-            from ..data.sources import load_documents
-
-            self._docs = load_documents(self.params["corpus"], self.params.get("split", "test"))
-        return self._docs
-
-    def data_checksums(self):
-        from ..data.sources import documents_checksum
-
-        return {self.params["corpus"]: documents_checksum(self.documents())}
 
     def windows(self, lm, length: int, budget: int) -> list[list[int]]:
         """Consecutive windows of ``length`` tokens, in document order, until ``budget``

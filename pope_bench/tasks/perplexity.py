@@ -27,10 +27,11 @@ import torch
 from ..errors import BadInput
 from ..tokenizers import encode_text, token_byte_counts
 from .base import Metric, TaskType
+from .corpus import CorpusDocuments
 from .scoring import token_nll
 
 
-class PerplexityTask(TaskType):
+class PerplexityTask(CorpusDocuments, TaskType):
     type_name = "perplexity"
     metrics = ("perplexity", "nll", "bits_per_byte", "loss_by_position")
     required_params = ("corpus",)
@@ -40,20 +41,6 @@ class PerplexityTask(TaskType):
         self.mode = self.params.get("window", "full")
         if self.mode not in ("full", "sliding"):
             raise BadInput(f"task {self.name!r}: window must be full or sliding, got {self.mode!r}")
-        self.domain = self.params.get("domain", "text")
-        self._docs = None
-
-    def documents(self):
-        if self._docs is None:
-            from ..data.sources import load_documents
-
-            self._docs = load_documents(self.params["corpus"], self.params.get("split", "test"))
-        return self._docs
-
-    def data_checksums(self):
-        from ..data.sources import documents_checksum
-
-        return {self.params["corpus"]: documents_checksum(self.documents())}
 
     def windows(self, docs_ids: list[list[int]], length: int):
         """(window token ids, first scored target index) pairs, in document order."""
