@@ -18,7 +18,7 @@ from .results import headline, load
 
 PE_COLORS = {"rope": "#1f77b4", "pope": "#ff7f0e", "nope": "#7f7f7f"}
 SCALING_STYLES = ["-", "--", ":", "-."]
-MAIN_METRICS = ("perplexity", "accuracy", "acc", "acc_norm", "nll", "retrieval_accuracy")
+MAIN_METRICS = ("accuracy", "acc", "acc_norm", "perplexity", "nll")
 
 
 def main_metric(frame: pd.DataFrame) -> str:
