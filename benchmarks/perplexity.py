@@ -33,21 +33,22 @@ def measure(method: str, model_name: str, length: int, tokens: int) -> dict:
     torch.set_num_threads(1)
     entry = load_registry(ROOT / "checkpoints.yaml")[model_name]
     lm = load_model(entry, None, torch.device("cpu"), torch.float32)
+    from pope_bench.runner import AUTO_BATCH_TOKENS
+
     task = discover().build("perplexity_text")
     task.documents()
     start = time.perf_counter()
     if method == "task":
-        metrics = task.evaluate(lm, length, 0, tokens, max(1, 16_384 // length))
+        metrics = task.evaluate(lm, length, 0, tokens, max(1, AUTO_BATCH_TOKENS["cpu"] // length))
         nll = next(m.value for m in metrics if m.metric == "nll")
     else:
-        from pope_bench.tokenizers import encode_text
-
-        docs = [encode_text(lm.tokenizer, d.text) for d in task.documents()]
-        windows = [w for w, _ in task.windows(docs, length)][: -(-tokens // (length - 1))]
+        docs = task.encoded(lm)["ids"]  # the same windows, tokenised outside the timing
+        windows = [docs[d][s : s + length] for d, s, _, _ in task.plan(docs, length, tokens)]
+        start = time.perf_counter()
         losses = []
         with torch.no_grad():
             for window in windows:
-                ids = torch.tensor([window])
+                ids = window[None]
                 losses.append(lm.model(ids, labels=ids, use_cache=False).loss.item())
         nll = sum(losses) / len(losses)
     seconds = time.perf_counter() - start

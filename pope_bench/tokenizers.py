@@ -80,8 +80,10 @@ def encode_text(tokenizer, text: str) -> list[int]:
     return tokenizer.encode(text)
 
 
-def token_byte_counts(tokenizer, ids: list[int]) -> list[int]:
-    """UTF-8 bytes each token stands for (for bits per byte)."""
+def token_byte_lengths(tokenizer, vocab_size: int):
+    """UTF-8 bytes each token id stands for, as a (vocab_size,) tensor (for bits per byte)."""
+    import torch
+
     if isinstance(tokenizer, ByteTokenizer):
-        return [1] * len(ids)
-    return [len(tokenizer.decode([i]).encode("utf-8")) for i in ids]
+        return torch.ones(vocab_size, dtype=torch.long)
+    return torch.tensor([len(tokenizer.decode([i]).encode("utf-8")) for i in range(vocab_size)])

@@ -145,21 +145,21 @@ def test_out_of_memory_halves_the_batch_then_records_oom(tiny_registry, tmp_path
     from flaky_tasks import MemoryHungryTask
 
     tasks = tmp_path / "tasks"
-    write_task(tasks, "hungry", "flaky_tasks:MemoryHungryTask", max_tokens=2048)
+    write_task(tasks, "hungry", "flaky_tasks:MemoryHungryTask", max_tokens=256)
     write_task(tasks, "starving", "flaky_tasks:MemoryHungryTask", max_tokens=16)
     write_task(tasks, "nan_task", "flaky_tasks:NanTask")
     MemoryHungryTask.calls.clear()
     stats = run(options(tiny_registry, tmp_path / "r", models=["pope-tiny"], tasks=["hungry", "starving", "nan_task"],
                         tasks_dirs=[tasks], lengths="64,128"))
     frame = results.load(tmp_path / "r").set_index(["task", "length"])
-    # 16384 tokens/pass at first: halved until batch × length ≤ 2048, and the budget carries down
-    assert frame.loc[("hungry", 128), "value"] == 16.0
-    assert frame.loc[("hungry", 64), "value"] == 32.0
+    # 512 tokens/pass on the CPU at first: halved until batch × length ≤ 256; the budget carries down
+    assert frame.loc[("hungry", 128), "value"] == 2.0
+    assert frame.loc[("hungry", 64), "value"] == 4.0
     assert frame.loc[("starving", 128), "status"] == "oom"  # even batch 1 is too big
     assert frame.loc[("starving", 64), "status"] == "oom"
     assert frame.loc[("nan_task", 64), "status"] == "nan"
     assert stats["failed"] == 4 and stats["done"] == 2
-    assert [b for length, b in MemoryHungryTask.calls[:4]] == [128, 64, 32, 16]
+    assert [b for length, b in MemoryHungryTask.calls[:3]] == [4, 2, 4]
 
 
 def test_explicit_unsuitable_pair_is_refused_before_work(tiny_registry, tmp_path):

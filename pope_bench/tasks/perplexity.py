@@ -25,7 +25,7 @@ import math
 import torch
 
 from ..errors import BadInput
-from ..tokenizers import encode_text, token_byte_counts
+from ..tokenizers import encode_text, token_byte_lengths
 from .base import Metric, TaskType
 from .corpus import CorpusDocuments
 from .scoring import token_nll
@@ -41,62 +41,74 @@ class PerplexityTask(CorpusDocuments, TaskType):
         self.mode = self.params.get("window", "full")
         if self.mode not in ("full", "sliding"):
             raise BadInput(f"task {self.name!r}: window must be full or sliding, got {self.mode!r}")
+        self._encoded: dict = {}
 
-    def windows(self, docs_ids: list[list[int]], length: int):
-        """(window token ids, first scored target index) pairs, in document order."""
+    def windows(self, docs_ids: list[torch.Tensor], length: int):
+        """(document index, start, first scored target index) of each window, in document order."""
         stride = int(self.params.get("stride", length // 2)) if self.mode == "sliding" else length
         if self.mode == "sliding" and not 0 < stride <= length:
             raise BadInput(f"task {self.name!r}: stride must be in (0, L], got {stride} at L={length}")
-        for ids in docs_ids:
-            if len(ids) < length:
-                continue
+        for index, ids in enumerate(docs_ids):
             for start in range(0, len(ids) - length + 1, stride):
                 first = 0 if start == 0 or self.mode == "full" else length - stride - 1
-                yield ids[start : start + length], first
+                yield index, start, first
+
+    def plan(self, docs_ids, length: int, budget: int) -> list[tuple[int, int, int, int]]:
+        """(document, start, first, take) per window: exactly ``budget`` scored tokens when
+        the documents hold that many (the last window is cut short)."""
+        chosen, scored = [], 0
+        for index, start, first in self.windows(docs_ids, length):
+            take = min(budget - scored, length - 1 - first)
+            chosen.append((index, start, first, take))
+            scored += take
+            if scored >= budget:
+                break
+        return chosen
+
+    def encoded(self, lm) -> dict:
+        """The documents' token ids and each token's UTF-8 byte length (text only), computed
+        once per tokenizer rather than once per cell."""
+        tokenizer = lm.tokenizer
+        key = getattr(tokenizer, "name_or_path", None) or getattr(tokenizer, "name", repr(tokenizer))
+        if self._encoded.get("key") != key:
+            self._encoded = {
+                "key": key,
+                "ids": [torch.tensor(encode_text(tokenizer, d.text), dtype=torch.long) for d in self.documents()],
+                "bytes": token_byte_lengths(tokenizer, lm.vocab_size) if self.domain == "text" else None,
+            }
+        return self._encoded
 
     def evaluate(self, lm, length, seed, limit, batch_size):
         budget = int(limit or self.params.get("tokens", 65_536))
-        docs = [encode_text(lm.tokenizer, doc.text) for doc in self.documents()]
+        encoded = self.encoded(lm)
+        docs, byte_lengths = encoded["ids"], encoded["bytes"]
         skipped = sum(len(ids) < length for ids in docs)
         if skipped == len(docs):
             raise BadInput(f"task {self.name!r}: every document is shorter than L={length}; lower the length")
-        nll_sum, scored, bytes_total = 0.0, 0, 0
+        windows = self.plan(docs, length, budget)
         bins = int(self.params.get("bins", 16))
         bin_sum, bin_n = torch.zeros(bins, dtype=torch.float64), torch.zeros(bins, dtype=torch.float64)
-        squares = 0.0
-        batch: list[tuple[list[int], int]] = []
-
-        def flush():
-            nonlocal nll_sum, scored, bytes_total, squares
-            ids = torch.tensor([w for w, _ in batch], device=lm.device)
-            nll = token_nll(lm.model, ids).double().cpu()  # (B, L-1): target positions 1..L-1
-            for row, (window, first) in enumerate(batch):
-                take = min(budget - scored, length - 1 - first)
-                if take <= 0:
-                    break
-                values = nll[row, first : first + take]
-                positions = torch.arange(first + 1, first + 1 + take)
-                index = positions * bins // length
-                bin_sum.index_add_(0, index, values)
-                bin_n.index_add_(0, index, torch.ones_like(values))
-                nll_sum += float(values.sum())
-                squares += float((values**2).sum())
-                if self.domain == "text":
-                    bytes_total += sum(token_byte_counts(lm.tokenizer, window[first + 1 : first + 1 + take]))
-                scored += take
-            batch.clear()
-
-        for window in self.windows(docs, length):
-            batch.append(window)
-            if len(batch) == batch_size:
-                flush()
-            if scored >= budget:
-                break
-        if batch and scored < budget:
-            flush()
+        total, squares, bytes_total = 0.0, 0.0, 0
+        offsets = torch.arange(length - 1)
+        for at in range(0, len(windows), batch_size):
+            chunk = windows[at : at + batch_size]
+            ids = torch.stack([docs[d][s : s + length] for d, s, _, _ in chunk])
+            nll = token_nll(lm.model, ids.to(lm.device)).cpu()  # (B, L-1): targets at positions 1..L-1
+            firsts = torch.tensor([c[2] for c in chunk])[:, None]
+            takes = torch.tensor([c[3] for c in chunk])[:, None]
+            scored_mask = (offsets >= firsts) & (offsets < firsts + takes)
+            values = nll[scored_mask].double()
+            index = (offsets + 1).expand_as(scored_mask)[scored_mask] * bins // length
+            bin_sum.index_add_(0, index, values)
+            bin_n.index_add_(0, index, torch.ones_like(values))
+            total += float(values.sum())
+            squares += float((values**2).sum())
+            if byte_lengths is not None:
+                bytes_total += int(byte_lengths[ids[:, 1:]][scored_mask].sum())
+        scored = sum(c[3] for c in windows)
         if scored == 0:
             raise BadInput(f"task {self.name!r}: nothing to score at L={length}")
-        mean = nll_sum / scored
+        mean = total / scored
         if not math.isfinite(mean):
             raise FloatingPointError(f"non-finite NLL at L={length}")
         # Token losses are correlated inside a window; this per-token stderr is a lower bound.
@@ -108,8 +120,8 @@ class PerplexityTask(CorpusDocuments, TaskType):
             Metric("perplexity", math.exp(mean), math.exp(mean) * stderr, scored, extra),
             Metric("nll", mean, stderr, scored, extra),
         ]
-        if self.domain == "text":  # bytes of a music raster or a DNA string mean nothing
-            rows.append(Metric("bits_per_byte", nll_sum / math.log(2) / bytes_total, None, scored, extra))
+        if byte_lengths is not None:  # bytes of a music raster or a DNA string mean nothing
+            rows.append(Metric("bits_per_byte", total / math.log(2) / bytes_total, None, scored, extra))
         for b in range(bins):
             if bin_n[b] > 0:
                 rows.append(Metric("loss_by_position", float(bin_sum[b] / bin_n[b]), None, int(bin_n[b]),
