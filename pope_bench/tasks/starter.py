@@ -18,7 +18,8 @@ STARTER = """\
 #   params           the task type's parameters; this starter uses the perplexity type:
 #     corpus         kjv (offline), pg19 / openwebtext (Hugging Face hub)
 #     split          test (held-out documents) or train
-#     window         full: non-overlapping windows; sliding: add `stride: N`
+#     window         full: non-overlapping windows; sliding: windows every `stride` tokens
+#     stride         (sliding only) tokens between window starts; default half the length
 #     tokens         scored tokens at every length (equal across lengths)
 #     bins           number of loss-by-position bins
 name: {name}
@@ -31,7 +32,6 @@ params:
   corpus: kjv
   split: test
   window: sliding
-  stride: 64
   tokens: 8192
   bins: 8
 """
