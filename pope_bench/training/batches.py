@@ -40,5 +40,7 @@ def batch_source(data: dict, tokenizer: str, split: str = "train"):
     if kind == "tasks":
         from ..tasks.indexing import IndexingMixture
 
+        if tokenizer != "chars":  # the checkpoint's config would mislabel its vocabulary
+            raise BadInput(f"recipe tokenizer {tokenizer!r} does not fit data.kind tasks; the indexing tasks use 'chars'")
         return IndexingMixture(data["tasks"], split, data.get("string_length"))
     raise BadInput(f"recipe data.kind {kind!r} is not one of corpus, tasks")
