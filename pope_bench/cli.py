@@ -211,7 +211,7 @@ def list_models(checkpoints: CheckpointsOpt = None):
     registry = load_registry(checkpoints or default_registry())
     table = Table(title="models")
     for column in ("name", "pe", "scaling", "train length", "parameters", "tokenizer", "source"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for entry in registry.values():
         table.add_row(entry.name, entry.pe, entry.scaling_label, str(entry.train_length),
                       parameter_count(entry), entry.tokenizer, entry.source)
@@ -237,7 +237,7 @@ def list_tasks(tasks_dir: TasksDirOpt = [], checkpoints: CheckpointsOpt = None):
     registry = load_registry(path) if path.exists() else {}
     table = Table(title="tasks")
     for column in ("name", "type", "metrics", "lengths", "source", "suits"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     console = Console()
     for name in found.definitions:
         try:

@@ -24,7 +24,7 @@ def summary_tables(frame: pd.DataFrame) -> list[Table]:
         table = Table(title=f"{task}: {metric}")
         table.add_column("length", justify="right")
         for model in pivot.columns:
-            table.add_column(str(model), justify="right")
+            table.add_column(str(model), justify="right", overflow="fold")
         for length, values in pivot.sort_index().iterrows():
             table.add_row(str(length), *[_fmt(v) for v in values])
         tables.append(table)
