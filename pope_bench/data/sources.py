@@ -49,7 +49,12 @@ def load_documents(corpus: str, split: str = "test", limit: int | None = None) -
 def _hub_documents(corpus: str, split: str) -> list[Document]:
     import datasets
 
+    from .eval_sets import hub_reachable
+
     repo, config, hub_split, text_field, title_field = HUB_CORPORA[corpus]
+    if not hub_reachable():
+        raise BadInput(f"corpus {corpus!r} needs the Hugging Face hub ({repo}), which is not reachable; "
+                       "use an offline corpus such as perplexity_text")
     try:
         data = datasets.load_dataset(repo, config, split=hub_split if split == "test" else split)
     except Exception as e:  # the hub raises many types (ConnectionError, HfHubHTTPError, ...)
