@@ -97,15 +97,15 @@ def check_out_dir(out: Path) -> None:
 
 def plan(options: RunOptions) -> list[Cell]:
     """All cells of the sweep, validated. Raises BadInput before any work is done."""
+    # without --model the registry must exist (load_registry says so); with it, it may not
     registry = load_registry(options.checkpoints) if options.checkpoints.exists() or not options.models else {}
-    if not options.checkpoints.exists() and not options.models:
-        raise BadInput(f"no checkpoint registry at {options.checkpoints}; pass --checkpoints FILE or --model")
     tasks_found = discover(options.tasks_dirs)
     task_names = options.tasks or [t for t in DEFAULT_TASKS if t in tasks_found.definitions]
     tasks = [tasks_found.build(name) for name in task_names]
     entries = [entry_for(name, registry) for name in options.models]
     lengths = parse_lengths(options.lengths) if options.lengths is not None else None
     cells: list[Cell] = []
+    fingerprints: dict[str, str] = {}  # hashing weights once per model, not once per task
     for task in tasks:
         if entries:
             for entry in entries:
@@ -117,7 +117,9 @@ def plan(options: RunOptions) -> list[Cell]:
             if not chosen and options.tasks:  # the default suite just leaves such a task out
                 raise BadInput(f"no registered checkpoint suits task {task.name!r} ({task.domain}); pass --model")
         for entry in chosen:
-            fingerprint = model_fingerprint(entry)
+            if entry.name not in fingerprints:
+                fingerprints[entry.name] = model_fingerprint(entry)
+            fingerprint = fingerprints[entry.name]
             wanted = lengths or parse_lengths(task.definition.default_lengths)
             for length in resolve_lengths(wanted, entry.train_length, entry.length_limit, entry.name):
                 for seed in options.seeds:
