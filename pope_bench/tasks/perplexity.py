@@ -113,9 +113,8 @@ class PerplexityTask(CorpusDocuments, TaskType):
             raise FloatingPointError(f"non-finite NLL at L={length}")
         # Token losses are correlated inside a window; this per-token stderr is a lower bound.
         stderr = math.sqrt(max(squares / scored - mean**2, 0.0) / scored)
+        # n < the budget in a row says the documents ran out first
         extra = {"skipped": skipped, "window": self.mode}
-        if scored < budget:  # the documents ran out before the budget
-            extra["short"] = budget - scored
         rows = [
             Metric("perplexity", math.exp(mean), math.exp(mean) * stderr, scored, extra),
             Metric("nll", mean, stderr, scored, extra),
