@@ -73,6 +73,23 @@ def panel_rows(rows: pd.DataFrame, spec: FigureSpec, row_value, col_value) -> pd
     return rows
 
 
+def panel_grid(rows: pd.DataFrame, spec: FigureSpec, width: float, height: float):
+    """One axis per (panel row, panel column) pair: plt, fig, the axes, and (axis, rows) for
+    each panel that has rows, already titled; panels without rows are blanked."""
+    row_values, col_values = panel_values(rows, spec, spec.panel_rows), panel_values(rows, spec, spec.panel_cols)
+    plt, fig, axes = grid(len(row_values), len(col_values), width, height)
+    filled = []
+    for i, row_value in enumerate(row_values):
+        for j, col_value in enumerate(col_values):
+            ax, part = axes[i][j], panel_rows(rows, spec, row_value, col_value)
+            if part.empty:
+                ax.axis("off")
+                continue
+            ax.set_title(panel_title(spec, row_value, col_value), fontsize=9)
+            filled.append((ax, part))
+    return plt, fig, axes, filled
+
+
 def grid(n_rows: int, n_cols: int, width: float, height: float):
     plt = pyplot()
     fig, axes = plt.subplots(n_rows, n_cols, figsize=(width * n_cols, height * n_rows), squeeze=False,

@@ -13,7 +13,7 @@ import pandas as pd
 from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from ..plots import doubling
-from .charts import grid, method_colors, panel_rows, panel_title, panel_values, save, size_styles, value_label
+from .charts import method_colors, panel_grid, save, size_styles, value_label
 from .rows import method_label
 from .specs import FigureSpec
 
@@ -25,38 +25,31 @@ X_LABELS = {
 
 
 def draw_curves(spec: FigureSpec, rows: pd.DataFrame, sizes: dict[str, str], out: Path) -> list[Path]:
-    row_values, col_values = panel_values(rows, spec, spec.panel_rows), panel_values(rows, spec, spec.panel_cols)
-    plt, fig, axes = grid(len(row_values), len(col_values), 4.8, 3.4)
+    plt, fig, axes, filled = panel_grid(rows, spec, 4.8, 3.4)
     colors = method_colors(rows["method"])
     styles = size_styles(sizes[m] for m in set(rows["model"]))
     legend = {}
     plain = FuncFormatter(lambda value, _: f"{value:g}")
-    for i, row_value in enumerate(row_values):
-        for j, col_value in enumerate(col_values):
-            ax, part = axes[i][j], panel_rows(rows, spec, row_value, col_value)
-            if part.empty:
-                ax.axis("off")
-                continue
-            for model, group in part.groupby("model", sort=True):
-                method, size = group["method"].iloc[0], sizes[model]
-                curve = (group.groupby(spec.x)["value"].agg(["mean", "std"]) * spec.scale).reset_index()
-                (line,) = ax.plot(curve[spec.x], curve["mean"], styles[size], marker="o", ms=3, color=colors[method])
-                if curve["std"].notna().any():
-                    ax.fill_between(curve[spec.x], curve["mean"] - curve["std"], curve["mean"] + curve["std"],
-                                    color=colors[method], alpha=0.15)
-                legend.setdefault(f"{model} ({method_label(method)}, {size})", line)
-            marks = [1] if spec.x == "length_ratio" else sorted(set(part["train_length"]))
-            for mark in marks:
-                ax.axvline(mark, color="black", ls="--", lw=0.8, alpha=0.5)
-            if doubling(part[spec.x]):
-                ax.set_xscale("log", base=2)
-            if spec.log_y:
-                ax.set_yscale("log")
-            for axis in (ax.xaxis, ax.yaxis):  # plain numbers (2, 4, 8), not 2¹, 2², 3×10⁰
-                axis.set_major_formatter(plain)
-                axis.set_minor_formatter(plain if axis is ax.yaxis and spec.log_y else NullFormatter())
-            ax.set_xlabel(spec.x_label or X_LABELS.get(spec.x, spec.x))
-            ax.set_ylabel(spec.y_label or value_label(spec, "metric", part["metric"].iloc[0]))
-            ax.set_title(panel_title(spec, row_value, col_value), fontsize=9)
+    for ax, part in filled:
+        for model, group in part.groupby("model", sort=True):
+            method, size = group["method"].iloc[0], sizes[model]
+            curve = (group.groupby(spec.x)["value"].agg(["mean", "std"]) * spec.scale).reset_index()
+            (line,) = ax.plot(curve[spec.x], curve["mean"], styles[size], marker="o", ms=3, color=colors[method])
+            if curve["std"].notna().any():
+                ax.fill_between(curve[spec.x], curve["mean"] - curve["std"], curve["mean"] + curve["std"],
+                                color=colors[method], alpha=0.15)
+            legend.setdefault(f"{model} ({method_label(method)}, {size})", line)
+        marks = [1] if spec.x == "length_ratio" else sorted(set(part["train_length"]))
+        for mark in marks:
+            ax.axvline(mark, color="black", ls="--", lw=0.8, alpha=0.5)
+        if doubling(part[spec.x]):
+            ax.set_xscale("log", base=2)
+        if spec.log_y:
+            ax.set_yscale("log")
+        for axis in (ax.xaxis, ax.yaxis):  # plain numbers (2, 4, 8), not 2¹, 2², 3×10⁰
+            axis.set_major_formatter(plain)
+            axis.set_minor_formatter(plain if axis is ax.yaxis and spec.log_y else NullFormatter())
+        ax.set_xlabel(spec.x_label or X_LABELS.get(spec.x, spec.x))
+        ax.set_ylabel(spec.y_label or value_label(spec, "metric", part["metric"].iloc[0]))
     axes[0][0].legend(legend.values(), legend.keys(), fontsize=7)
     return save(plt, fig, out, spec.name)

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .charts import grid, panel_rows, panel_title, panel_values, save, value_label
+from .charts import panel_grid, save, value_label
 from .specs import FigureSpec
 
 #: at most this many tick labels per axis
@@ -21,28 +21,21 @@ MAX_TICKS = 9
 
 
 def draw_heatmaps(spec: FigureSpec, rows: pd.DataFrame, out: Path) -> list[Path]:
-    row_values, col_values = panel_values(rows, spec, spec.panel_rows), panel_values(rows, spec, spec.panel_cols)
     shared = spec.vmin is not None and spec.vmax is not None
-    plt, fig, axes = grid(len(row_values), len(col_values), 3.4, 2.8)
+    plt, fig, axes, filled = panel_grid(rows, spec, 3.4, 2.8)
     image = None
-    for i, row_value in enumerate(row_values):
-        for j, col_value in enumerate(col_values):
-            ax, part = axes[i][j], panel_rows(rows, spec, row_value, col_value)
-            if part.empty:
-                ax.axis("off")
-                continue
-            grid_values = part.pivot_table(index=spec.y, columns=spec.x, values="value", aggfunc="mean") * spec.scale
-            image = ax.imshow(grid_values.to_numpy(), origin="lower", aspect="auto", cmap=spec.cmap,
-                              vmin=spec.vmin, vmax=spec.vmax, interpolation="nearest")
-            _ticks(ax.set_xticks, grid_values.columns)
-            _ticks(ax.set_yticks, grid_values.index)
-            if spec.annotate:
-                _annotate(ax, grid_values.to_numpy(), image)
-            if not shared:
-                fig.colorbar(image, ax=ax)
-            ax.set_xlabel(spec.x_label or spec.x)
-            ax.set_ylabel(spec.y_label or spec.y)
-            ax.set_title(panel_title(spec, row_value, col_value), fontsize=9)
+    for ax, part in filled:
+        grid_values = part.pivot_table(index=spec.y, columns=spec.x, values="value", aggfunc="mean") * spec.scale
+        image = ax.imshow(grid_values.to_numpy(), origin="lower", aspect="auto", cmap=spec.cmap,
+                          vmin=spec.vmin, vmax=spec.vmax, interpolation="nearest")
+        _ticks(ax.set_xticks, grid_values.columns)
+        _ticks(ax.set_yticks, grid_values.index)
+        if spec.annotate:
+            _annotate(ax, grid_values.to_numpy(), image)
+        if not shared:
+            fig.colorbar(image, ax=ax)
+        ax.set_xlabel(spec.x_label or spec.x)
+        ax.set_ylabel(spec.y_label or spec.y)
     if shared and image is not None:
         fig.colorbar(image, ax=axes.ravel().tolist(), label=value_label(spec, "metric", rows["metric"].iloc[0]))
     return save(plt, fig, out, spec.name)
