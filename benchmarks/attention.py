@@ -14,10 +14,9 @@ F_rope(L) / F_pope(L), from matmul FLOPs per token (paper v3, A.2: PoPE's q·k p
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
-import subprocess
-import sys
+
+from isolation import in_fresh_process
 
 WIDTH, LAYERS, HEADS, VOCAB = 256, 4, 4, 256
 ENCODINGS = ("rope", "pope", "nope")
@@ -65,13 +64,6 @@ def measure(pe: str, length: int, device: str, repeats: int) -> dict:
     return {"pe": pe, "length": length, "seconds": statistics.median(times), "peak_mib": peak}
 
 
-def run_isolated(pe: str, length: int, device: str, repeats: int) -> dict:
-    code = f"import json, sys; sys.path.insert(0, {sys.path[0]!r}); from attention import measure; " \
-           f"print(json.dumps(measure({pe!r}, {length}, {device!r}, {repeats})))"
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--device", default="cpu")
@@ -84,7 +76,8 @@ def main() -> None:
     for _ in range(args.rounds):
         for length in lengths:
             for pe in ENCODINGS:
-                samples.setdefault((pe, length), []).append(run_isolated(pe, length, args.device, args.repeats))
+                sample = in_fresh_process("attention", "measure", pe, length, args.device, args.repeats)
+                samples.setdefault((pe, length), []).append(sample)
     print(f"device {args.device}; {LAYERS} layers, width {WIDTH}, {HEADS} heads; median of {args.rounds} rounds")
     header = f"{'L':>6} {'pe':>5} {'tok/s':>9} {'peak MiB':>9} {'speed/rope':>10} {'ceiling':>8} {'of ceiling':>10} {'mem/rope':>9}"
     print(header)

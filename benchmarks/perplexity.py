@@ -12,11 +12,10 @@ that growth with L can be read off. Also checks both give the same NLL.
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
-import sys
 import time
 from pathlib import Path
+
+from isolation import in_fresh_process
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -36,13 +35,14 @@ def measure(method: str, model_name: str, length: int, tokens: int) -> dict:
     from pope_bench.runner import AUTO_BATCH_TOKENS
 
     task = discover().build("perplexity_text")
-    task.documents()
+    # Both sides start from token ids: the runner tokenises a corpus once per sweep, not per
+    # cell, so tokenising inside the task's timing would charge it for work a cell never does.
+    docs = task.encoded(lm)["ids"]
     start = time.perf_counter()
     if method == "task":
         metrics = task.evaluate(lm, length, 0, tokens, max(1, AUTO_BATCH_TOKENS["cpu"] // length))
         nll = next(m.value for m in metrics if m.metric == "nll")
     else:
-        docs = task.encoded(lm)["ids"]  # the same windows, tokenised outside the timing
         windows = [docs[d][s : s + length] for d, s, _, _ in task.plan(docs, length, tokens)]
         start = time.perf_counter()
         losses = []
@@ -56,13 +56,6 @@ def measure(method: str, model_name: str, length: int, tokens: int) -> dict:
     return {"seconds": seconds, "nll": nll, "peak_mib": peak}
 
 
-def isolated(method, model, length, tokens) -> dict:
-    code = (f"import json, sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); from perplexity import measure; "
-            f"print(json.dumps(measure({method!r}, {model!r}, {length}, {tokens})))")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default="pope-text-tiny")
@@ -74,8 +67,8 @@ def main() -> None:
     print(header)
     print("-" * len(header))
     for length in [int(x) for x in args.lengths.split(",")]:
-        task = isolated("task", args.model, length, args.tokens)
-        loop = isolated("loop", args.model, length, args.tokens)
+        task = in_fresh_process("perplexity", "measure", "task", args.model, length, args.tokens)
+        loop = in_fresh_process("perplexity", "measure", "loop", args.model, length, args.tokens)
         print(f"{length:>6} {args.tokens / task['seconds']:>11,.0f} {args.tokens / loop['seconds']:>11,.0f} "
               f"{loop['seconds'] / task['seconds']:>11.2f} {task['peak_mib']:>9,.0f} {loop['peak_mib']:>9,.0f} "
               f"{abs(task['nll'] - loop['nll']):>8.4f}")

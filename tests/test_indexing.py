@@ -153,7 +153,7 @@ def test_test_split_is_seeded_and_a_limit_is_a_prefix():
 
 
 def test_training_batches_are_seeded():
-    mixture = IndexingMixture(TASKS, "train")
+    mixture = IndexingMixture.from_tasks(TASKS, "train")
     a = mixture.sample_batch(torch.Generator().manual_seed(5), 16, TRAIN_LENGTH)
     b = mixture.sample_batch(torch.Generator().manual_seed(5), 16, TRAIN_LENGTH)
     c = mixture.sample_batch(torch.Generator().manual_seed(6), 16, TRAIN_LENGTH)
@@ -164,7 +164,7 @@ def test_training_batches_are_seeded():
 def test_test_split_is_disjoint_from_training(name):
     test = [e.text for e in task(name).generator.test_split(1000, seed=0)]
     assert {split_of(t) for t in test} == {"test"}
-    mixture = IndexingMixture([name], "train")
+    mixture = IndexingMixture.from_tasks([name], "train")
     ids, _ = mixture.sample_batch(torch.Generator().manual_seed(0), 1000, TRAIN_LENGTH)
     train = [CHARS.decode(row).lstrip("|") for row in ids.tolist()]
     assert {split_of(t) for t in train} == {"train"}
@@ -175,7 +175,7 @@ def test_test_split_is_disjoint_from_training(name):
 
 
 def test_mixture_batches_left_pad_and_label_only_the_target():
-    mixture = IndexingMixture(TASKS, "test")
+    mixture = IndexingMixture.from_tasks(TASKS, "test")
     ids, labels = mixture.sample_batch(torch.Generator().manual_seed(1), 600, 64)
     assert ids.shape == labels.shape == (600, 64) and mixture.vocab_size == CHARS.vocab_size
     assert (labels[:, :-1] == -100).all() and torch.equal(labels[:, -1], ids[:, -1])
@@ -194,7 +194,7 @@ def test_training_loss_is_the_target_token_nll():
     """The model's shifted-label loss on a mixture batch is the NLL of the last token given
     the rest — nothing else is trained."""
     model = tiny_model(seed=2)
-    ids, labels = IndexingMixture(TASKS, "train").sample_batch(torch.Generator().manual_seed(3), 8, TRAIN_LENGTH)
+    ids, labels = IndexingMixture.from_tasks(TASKS, "train").sample_batch(torch.Generator().manual_seed(3), 8, TRAIN_LENGTH)
     with torch.no_grad():
         out = model(ids, labels=labels, use_cache=False)
         expected = F.cross_entropy(out.logits[:, -2].float(), ids[:, -1])
@@ -204,8 +204,8 @@ def test_training_loss_is_the_target_token_nll():
 def test_recipe_reaches_the_paper_size_by_configuration_only():
     recipe = load_recipe("indexing-small")
     assert recipe["tokenizer"] == "chars" and recipe["model"]["delta_init"] == "uniform"
-    source = IndexingMixture(recipe["data"]["tasks"], "train", recipe["data"].get("string_length"))
-    assert recipe["train"]["length"] == max(g.longest() for g in source.generators) == TRAIN_LENGTH
+    source = IndexingMixture.from_tasks(recipe["data"]["tasks"], "train", recipe["data"].get("string_length"))
+    assert recipe["train"]["length"] == max(g.longest() for g in source.generators.values()) == TRAIN_LENGTH
     paper = load_recipe("indexing-small", [
         "model.hidden_size=512", "model.num_hidden_layers=8", "model.num_attention_heads=8",
         "train.batch_size=64", "train.steps=100000", "train.lr=2.0e-4", "train.min_lr=2.0e-5",
@@ -309,10 +309,10 @@ def test_bad_models_and_lengths_are_refused_before_any_work():
     with pytest.raises(BadInput, match="use a longer L"):
         the_task.evaluate(loaded(tiny_model()), 30, 0, 10, 8)
     with pytest.raises(BadInput, match="cannot have 60 distinct letters"):
-        IndexingMixture(TASKS, "train", [20, 60])
+        IndexingMixture.from_tasks(TASKS, "train", [20, 60])
     with pytest.raises(BadInput, match="shifts up to ±15 leave strings of 8 letters"):
-        IndexingMixture(TASKS, "train", [8, 40])
+        IndexingMixture.from_tasks(TASKS, "train", [8, 40])
     with pytest.raises(BadInput, match="set train.length ≥ 51"):
-        IndexingMixture(TASKS, "train").sample_batch(torch.Generator(), 4, 40)
+        IndexingMixture.from_tasks(TASKS, "train").sample_batch(torch.Generator(), 4, 40)
     with pytest.raises(BadInput, match="not indexing tasks"):
-        IndexingMixture(["perplexity_text"], "train")
+        IndexingMixture.from_tasks(["perplexity_text"], "train")

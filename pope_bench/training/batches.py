@@ -1,6 +1,7 @@
 """Where training batches come from. Every source answers
 ``sample_batch(generator, batch_size, length) -> (input_ids, labels)`` (the DeepMind
 ``randomized_positional_encodings`` shape), with −100 in ``labels`` where no loss is taken.
+A recipe may put a curriculum in front of its data (:func:`training_stages`).
 """
 
 from __future__ import annotations
@@ -42,5 +43,38 @@ def batch_source(data: dict, tokenizer: str, split: str = "train"):
 
         if tokenizer != "chars":  # the checkpoint's config would mislabel its vocabulary
             raise BadInput(f"recipe tokenizer {tokenizer!r} does not fit data.kind tasks; the indexing tasks use 'chars'")
-        return IndexingMixture(data["tasks"], split, data.get("string_length"))
+        return IndexingMixture.from_tasks(data["tasks"], split, data.get("string_length"))
     raise BadInput(f"recipe data.kind {kind!r} is not one of corpus, tasks")
+
+
+def training_stages(data: dict, tokenizer: str, length: int) -> list[tuple[int | None, object, int]]:
+    """``[(until_step, source, length), ..., (None, source, length)]``: the sources training
+    draws from, in order, each used while ``step < until_step`` with sequences of ``length``
+    tokens; the last is the recipe's data itself at the recipe's ``train.length``.
+
+    ``data.curriculum`` (indexing tasks only) lists ``{until_step, scale}`` stages, each the
+    tasks at ``scale`` × their 1× size along their own length axis — strings and shift
+    range scaled together, e.g. 0.25 → 5–10 letters, shifts ±4 — so the skill is learnt on
+    short strings first ("curriculum over string length", issue 4). Validation always uses
+    the full-size held-out tasks, so a curve shows progress on the task as defined. A stage
+    pads to its own longest example rather than to ``train.length``: short strings then
+    cost short sequences, and the model is not made to look past a wall of padding.
+    """
+    final = batch_source(data, tokenizer, "train")
+    stages = data.get("curriculum") or []
+    if stages and data.get("kind") != "tasks":
+        raise BadInput("recipe data.curriculum applies to data.kind tasks only; remove it")
+    out, previous = [], 0
+    for i, stage in enumerate(stages):
+        where = f"recipe data.curriculum[{i}]"
+        if not (isinstance(stage, dict) and set(stage) == {"until_step", "scale"}):
+            raise BadInput(f"{where} must be a mapping {{until_step: N, scale: r}}, got {stage!r}")
+        until, scale = stage["until_step"], stage["scale"]
+        if type(until) is not int or until <= previous:
+            raise BadInput(f"{where}: until_step must be an integer above {previous}, got {until!r}")
+        if not isinstance(scale, (int, float)) or not 0 < scale < 1:
+            raise BadInput(f"{where}: scale must be a number in (0, 1), got {scale!r}")
+        source = final.scaled(scale, where)
+        out.append((until, source, min(length, source.longest())))
+        previous = until
+    return [*out, (None, final, length)]

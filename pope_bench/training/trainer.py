@@ -3,7 +3,8 @@ seeded batches, periodic resumable checkpoints, and a native checkpoint at the e
 
 What lands in ``--out``: the model (``model.safetensors`` + ``config.json``), ``recipe.yaml``
 (fully resolved), ``train_command.txt`` (the exact command), ``training_curve.csv`` (step,
-lr, train loss, validation loss, tokens/s). While training, ``train_state.pt`` holds
+lr, train loss, tokens/s, held-out loss and accuracy, and each task's accuracy when the data
+is a mixture of tasks), rewritten at every evaluation. While training, ``train_state.pt`` holds
 everything needed to resume (model, optimiser, step, sampler state, curve); rerunning the
 same command continues from it.
 """
@@ -23,7 +24,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from ..errors import BadInput
 from ..modeling import PopeBenchConfig, PopeBenchForCausalLM
-from .batches import batch_source
+from .batches import batch_source, training_stages
 
 STATE_FILE = "train_state.pt"
 
@@ -62,15 +63,34 @@ def make_optimizer(model: torch.nn.Module, train: dict) -> torch.optim.AdamW:
 
 
 @torch.no_grad()
-def validation_loss(model, source, train: dict) -> float:
+def held_out_metrics(model, source, train: dict) -> tuple[float, float]:
+    """Mean loss and argmax accuracy on the labelled tokens of ``eval_batches`` held-out
+    batches, drawn from a fixed generator so that every evaluation sees the same ones."""
     model.eval()
     gen = torch.Generator().manual_seed(10_000 + train["seed"])
-    losses = []
+    losses, hits, counted = [], 0, 0
     for _ in range(train["eval_batches"]):
         x, y = source.sample_batch(gen, train["batch_size"], train["length"])
-        losses.append(model(x, labels=y, use_cache=False).loss.item())
+        out = model(x, labels=y, use_cache=False)
+        losses.append(out.loss.item())
+        predicted, wanted = out.logits[:, :-1].argmax(-1), y[:, 1:]
+        scored = wanted != -100
+        hits += int((predicted[scored] == wanted[scored]).sum())
+        counted += int(scored.sum())
     model.train()
-    return sum(losses) / len(losses)
+    return sum(losses) / len(losses), hits / counted
+
+
+def validation_row(model, source, train: dict) -> dict:
+    """``val_loss``, ``val_accuracy`` and, for a mixture of tasks (a source with ``parts()``),
+    ``accuracy:<task>`` for each — the accuracy-vs-training-budget curve of §3.1."""
+    loss, accuracy = held_out_metrics(model, source, train)
+    row = {"val_loss": loss, "val_accuracy": accuracy}
+    parts = source.parts() if hasattr(source, "parts") else {}
+    if len(parts) > 1:
+        for name, part in parts.items():
+            row[f"accuracy:{name}"] = held_out_metrics(model, part, train)[1]
+    return row
 
 
 def train(recipe: dict, pe: str, out: Path, threads: int | None = None) -> Path:
@@ -79,9 +99,9 @@ def train(recipe: dict, pe: str, out: Path, threads: int | None = None) -> Path:
         torch.set_num_threads(threads)
     t = recipe["train"]
     out.mkdir(parents=True, exist_ok=True)
-    source = batch_source(recipe["data"], recipe["tokenizer"], "train")
+    stages = training_stages(recipe["data"], recipe["tokenizer"], t["length"])
     held_out = batch_source(recipe["data"], recipe["tokenizer"], "test")
-    model = build_model(recipe, pe, source.vocab_size)
+    model = build_model(recipe, pe, held_out.vocab_size)
     model.train()
     optimizer = make_optimizer(model, t)
     generator = torch.Generator().manual_seed(t["seed"])
@@ -99,17 +119,17 @@ def train(recipe: dict, pe: str, out: Path, threads: int | None = None) -> Path:
 
     (out / "recipe.yaml").write_text(yaml.safe_dump(recipe, sort_keys=False))
     (out / "train_command.txt").write_text(shlex.join(["pope-bench", *sys.argv[1:]]) + "\n")
-    tokens_per_step = t["batch_size"] * t["length"]
     columns = [TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                TextColumn("loss {task.fields[loss]:.3f}  {task.fields[tps]:,.0f} tok/s"), TimeRemainingColumn()]
     with Progress(*columns, transient=False) as progress:
         bar = progress.add_task(f"train {recipe['name']} ({pe})", total=t["steps"], completed=step, loss=float("nan"), tps=0)
-        tic, window_loss, window_steps = time.perf_counter(), 0.0, 0
+        tic, window_loss, window_steps, window_tokens = time.perf_counter(), 0.0, 0, 0
         while step < t["steps"]:
             lr = lr_at(step, t)
             for group in optimizer.param_groups:
                 group["lr"] = lr
-            x, y = source.sample_batch(generator, t["batch_size"], t["length"])
+            _, source, length = next(stage for stage in stages if stage[0] is None or step < stage[0])
+            x, y = source.sample_batch(generator, t["batch_size"], length)
             loss = model(x, labels=y, use_cache=False).loss
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -118,19 +138,21 @@ def train(recipe: dict, pe: str, out: Path, threads: int | None = None) -> Path:
             step += 1
             window_loss += loss.item()
             window_steps += 1
+            window_tokens += x.numel()
             elapsed = time.perf_counter() - tic
-            progress.update(bar, completed=step, loss=loss.item(), tps=window_steps * tokens_per_step / elapsed)
+            progress.update(bar, completed=step, loss=loss.item(), tps=window_tokens / elapsed)
             if step % t["eval_every"] == 0 or step == t["steps"]:
                 curve.append({
                     "step": step, "lr": lr, "train_loss": window_loss / window_steps,
-                    "val_loss": validation_loss(model, held_out, t),
-                    "tokens_per_s": window_steps * tokens_per_step / elapsed,
+                    "tokens_per_s": window_tokens / elapsed,
+                    **validation_row(model, held_out, t),
                 })
-                tic, window_loss, window_steps = time.perf_counter(), 0.0, 0
+                write_curve(out / "training_curve.csv", curve)
+                progress.console.print(", ".join(f"{k} {v:.4g}" for k, v in curve[-1].items()))
+                tic, window_loss, window_steps, window_tokens = time.perf_counter(), 0.0, 0, 0
             if step % t["checkpoint_every"] == 0 and step < t["steps"]:
                 save_state(state_path, model, optimizer, generator, step, curve, recipe, pe)
     model.save_pretrained(out)
-    write_curve(out / "training_curve.csv", curve)
     state_path.unlink(missing_ok=True)
     return out
 
@@ -146,7 +168,8 @@ def save_state(path: Path, model, optimizer, generator, step, curve, recipe, pe)
 
 
 def write_curve(path: Path, curve: list[dict]) -> None:
+    """The curve so far (rewritten at every evaluation, so a running training can be watched)."""
     with open(path, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=["step", "lr", "train_loss", "val_loss", "tokens_per_s"])
+        writer = csv.DictWriter(f, fieldnames=list(curve[0]))
         writer.writeheader()
         writer.writerows(curve)

@@ -1,0 +1,130 @@
+"""`pope-bench train`: a run killed mid-way (SIGKILL) and rerun ends with the same weights
+and curve as an uninterrupted one; the curve holds each task's held-out accuracy and is
+on disk while training runs; a resume under another recipe is refused."""
+
+import csv
+import re
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+import yaml
+from safetensors.torch import load_file
+
+from pope_bench.errors import BadInput
+from pope_bench.tokenizers import get_tokenizer
+from pope_bench.training.recipe import load_recipe
+from pope_bench.training.trainer import STATE_FILE, held_out_metrics, train
+
+TASKS = ["indirect_indexing", "position_indexing", "content_indexing"]
+
+
+@pytest.fixture
+def recipe_file(tmp_path):
+    path = tmp_path / "tiny-indexing.yaml"
+    path.write_text(yaml.safe_dump({
+        "name": "tiny-indexing", "tokenizer": "chars",
+        "data": {"kind": "tasks", "tasks": TASKS},
+        "model": {"hidden_size": 16, "num_hidden_layers": 1, "num_attention_heads": 2, "delta_init": "uniform"},
+        "train": {"length": 51, "batch_size": 4, "steps": 400, "warmup_steps": 10, "checkpoint_every": 5,
+                  "eval_every": 100, "eval_batches": 1, "lr": 3e-3},
+    }))
+    return path
+
+
+def read_curve(folder):
+    with open(folder / "training_curve.csv") as f:
+        return list(csv.DictReader(f))
+
+
+def test_killed_training_resumes_to_the_same_weights_and_curve(recipe_file, tmp_path):
+    killed = tmp_path / "killed"
+    command = [sys.executable, "-m", "pope_bench", "train", str(recipe_file), "--pe", "pope", "--out", str(killed),
+               "--threads", "1"]
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not (killed / STATE_FILE).exists():
+        assert proc.poll() is None, proc.stderr.read()
+        assert time.monotonic() < deadline
+        time.sleep(0.005)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    interrupted_at = torch.load(killed / STATE_FILE, weights_only=True)["step"]
+    assert 0 < interrupted_at < 400 and not (killed / "model.safetensors").exists()
+
+    resumed = subprocess.run(command, capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"resuming {killed} at step {interrupted_at}" in resumed.stderr
+    assert not (killed / STATE_FILE).exists()
+
+    torch.set_num_threads(1)
+    straight = train(load_recipe(str(recipe_file)), "pope", tmp_path / "straight")
+    got, want = load_file(killed / "model.safetensors"), load_file(straight / "model.safetensors")
+    assert got.keys() == want.keys()
+    for name in want:
+        torch.testing.assert_close(got[name], want[name], rtol=0, atol=0, msg=name)
+    got_curve, want_curve = read_curve(killed), read_curve(straight)
+    assert [r["step"] for r in got_curve] == [r["step"] for r in want_curve] == ["100", "200", "300", "400"]
+    for column in ("val_loss", *(f"accuracy:{t}" for t in TASKS)):
+        assert [r[column] for r in got_curve] == [r[column] for r in want_curve]
+
+
+def test_curve_has_each_tasks_held_out_accuracy(recipe_file, tmp_path):
+    recipe = load_recipe(str(recipe_file), ["train.steps=20", "train.eval_every=10"])
+    out = train(recipe, "rope", tmp_path / "run")
+    rows = read_curve(out)
+    assert list(rows[0]) == ["step", "lr", "train_loss", "tokens_per_s", "val_loss", "val_accuracy",
+                             *(f"accuracy:{t}" for t in TASKS)]
+    for row in rows:
+        accuracies = [float(row[f"accuracy:{t}"]) for t in TASKS]
+        assert all(0 <= a <= 1 for a in accuracies)
+    # the same numbers as scoring each task's held-out batches directly with the final model
+    from pope_bench.modeling import PopeBenchForCausalLM
+    from pope_bench.tasks.indexing import IndexingMixture
+
+    model = PopeBenchForCausalLM.from_pretrained(out)
+    for name, part in IndexingMixture.from_tasks(TASKS, "test").parts().items():
+        assert float(rows[-1][f"accuracy:{name}"]) == pytest.approx(held_out_metrics(model, part, recipe["train"])[1])
+
+
+def test_resume_under_another_recipe_is_refused(recipe_file, tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    recipe = load_recipe(str(recipe_file))
+    torch.save({"recipe": yaml.safe_dump(recipe), "pe": "pope"}, out / STATE_FILE)
+    with pytest.raises(BadInput, match="different recipe or --pe"):
+        train(load_recipe(str(recipe_file), ["train.lr=1e-2"]), "pope", out)
+    with pytest.raises(BadInput, match="different recipe or --pe"):
+        train(recipe, "rope", out)
+
+
+def test_curriculum_stages_scale_the_tasks_and_end_with_the_recipes_data():
+    from pope_bench.training.batches import training_stages
+
+    data = {"kind": "tasks", "tasks": TASKS,
+            "curriculum": [{"until_step": 100, "scale": 0.25}, {"until_step": 300, "scale": 0.5}]}
+    stages = training_stages(data, "chars", 51)
+    assert [(until, length) for until, _, length in stages] == [(100, 20), (300, 30), (None, 51)]
+    sizes = [{name: (g.string_length, g.max_shift) for name, g in source.generators.items()} for _, source, _ in stages]
+    assert sizes[0]["indirect_indexing"] == ((5, 10), 4) and sizes[1]["indirect_indexing"] == ((10, 20), 8)
+    assert sizes[2]["indirect_indexing"] == ((20, 40), 15)
+    ids, labels = stages[0][1].sample_batch(torch.Generator().manual_seed(0), 32, 20)
+    strings = [get_tokenizer("chars").decode(row.tolist()).lstrip("|").split(",")[0] for row in ids]
+    assert max(len(s) for s in strings) <= 10 and (labels[:, :-1] == -100).all()
+
+
+@pytest.mark.parametrize("curriculum,words", [
+    ([{"until_step": 100, "scale": 1.5}], "scale must be a number in (0, 1)"),
+    ([{"until_step": 100, "scale": 0.5}, {"until_step": 50, "scale": 0.7}], "until_step must be an integer above 100"),
+    ([{"until": 100, "scale": 0.5}], "must be a mapping {until_step: N, scale: r}"),
+    ([{"until_step": 100, "scale": 0.05}], "leave strings of"),
+])
+def test_bad_curriculum_is_refused(curriculum, words):
+    from pope_bench.training.batches import training_stages
+
+    with pytest.raises(BadInput, match=re.escape(words)):
+        training_stages({"kind": "tasks", "tasks": TASKS, "curriculum": curriculum}, "chars", 51)
