@@ -144,6 +144,25 @@ def plot(
         typer.echo(str(path))
 
 
+@app.command("training-curves")
+def training_curves(
+    folders: Annotated[list[Path], typer.Argument(help="Checkpoint folders written by `pope-bench train`.")],
+    out: Annotated[Path, typer.Option(help="Where to write training_curves.png / .svg.")] = Path("."),
+    name: Annotated[str, typer.Option(help="File name (without extension).")] = "training_curves",
+):
+    """Held-out accuracy (per task) and loss against training examples seen, for several
+    checkpoints side by side: accuracy vs training budget, RoPE against PoPE.
+
+    Example:
+
+      pope-bench training-curves checkpoints/rope-indexing-small checkpoints/pope-indexing-small --out results/indexing
+    """
+    from .training.curves import plot_training_curves
+
+    for path in plot_training_curves(folders, out, name):
+        typer.echo(str(path))
+
+
 @app.command()
 def figures(
     names: Annotated[list[str], typer.Argument(

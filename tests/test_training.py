@@ -18,6 +18,8 @@ from safetensors.torch import load_file
 from pope_bench.errors import BadInput
 from pope_bench.tokenizers import get_tokenizer
 from pope_bench.training.recipe import load_recipe
+from pope_bench.training.curves import plot_training_curves
+from pope_bench.training.curves import read_curve as read_curve_frame
 from pope_bench.training.trainer import STATE_FILE, held_out_metrics, train
 
 TASKS = ["indirect_indexing", "position_indexing", "content_indexing"]
@@ -89,6 +91,14 @@ def test_curve_has_each_tasks_held_out_accuracy(recipe_file, tmp_path):
     model = PopeBenchForCausalLM.from_pretrained(out)
     for name, part in IndexingMixture.from_tasks(TASKS, "test").parts().items():
         assert float(rows[-1][f"accuracy:{name}"]) == pytest.approx(held_out_metrics(model, part, recipe["train"])[1])
+
+    curves = read_curve_frame(out)
+    assert list(curves["examples"]) == [40, 80] and set(curves["pe"]) == {"rope"}
+    files = plot_training_curves([out, out], tmp_path / "figures")
+    assert [f.name for f in files] == ["training_curves.png", "training_curves.svg"]
+    assert all(f.stat().st_size > 10_000 for f in files)
+    with pytest.raises(BadInput, match="has no training_curve.csv"):
+        plot_training_curves([tmp_path], tmp_path / "figures")
 
 
 def test_resume_under_another_recipe_is_refused(recipe_file, tmp_path):

@@ -82,14 +82,13 @@ def held_out_metrics(model, source, train: dict) -> tuple[float, float]:
 
 
 def validation_row(model, source, train: dict) -> dict:
-    """``val_loss``, ``val_accuracy`` and, for a mixture of tasks (a source with ``parts()``),
+    """``val_loss``, ``val_accuracy`` and, for tasks (a source with ``parts()``),
     ``accuracy:<task>`` for each — the accuracy-vs-training-budget curve of §3.1."""
     loss, accuracy = held_out_metrics(model, source, train)
     row = {"val_loss": loss, "val_accuracy": accuracy}
     parts = source.parts() if hasattr(source, "parts") else {}
-    if len(parts) > 1:
-        for name, part in parts.items():
-            row[f"accuracy:{name}"] = held_out_metrics(model, part, train)[1]
+    for name, part in parts.items():
+        row[f"accuracy:{name}"] = accuracy if len(parts) == 1 else held_out_metrics(model, part, train)[1]
     return row
 
 
