@@ -91,12 +91,9 @@ def set_delta(enc: PoPE, delta: torch.Tensor) -> None:
         enc.delta.copy_(delta)
 
 
-# ----------------------------------------------------------------------------- RoPE vs paper
-
-
-@pytest.mark.parametrize("seed", range(4))
-@pytest.mark.parametrize("offset", [0, 10**6])
-def test_rope_matches_paper_formula(seed, offset):
+def random_case(seed: int, offset: int):
+    """Two heads of a random width, 1–9 queries and keys at random positions ≥ ``offset``,
+    float64 q and k (heads, length, d): heads, d, q, k, query positions, key positions."""
     rng = random.Random(seed)
     torch.manual_seed(seed)
     heads, d = 2, rng.choice([4, 8, 16])
@@ -105,6 +102,16 @@ def test_rope_matches_paper_formula(seed, offset):
     pos_k = [offset + rng.randint(0, 40) for _ in range(lk)]
     q = torch.randn(heads, lq, d, dtype=torch.float64)
     k = torch.randn(heads, lk, d, dtype=torch.float64)
+    return heads, d, q, k, pos_q, pos_k
+
+
+# ----------------------------------------------------------------------------- RoPE vs paper
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("offset", [0, 10**6])
+def test_rope_matches_paper_formula(seed, offset):
+    heads, d, q, k, pos_q, pos_k = random_case(seed, offset)
 
     enc = RoPE(d, heads).double()
     got = scores(enc, q[None], k[None], torch.tensor(pos_q), torch.tensor(pos_k))[0]
@@ -114,20 +121,6 @@ def test_rope_matches_paper_formula(seed, offset):
     err = (got - want).abs().max().item()
     assert err < (TOL if offset == 0 else TOL_AT_1E6)
     assert enc.softmax_scale == pytest.approx(d**-0.5)
-
-
-def test_rope_batched_positions_match_paper_formula():
-    """Positions of shape (batch, length): every batch row uses its own positions."""
-    torch.manual_seed(11)
-    heads, d, length = 2, 8, 6
-    enc = RoPE(d, heads).double()
-    q = torch.randn(2, heads, length, d, dtype=torch.float64)
-    k = torch.randn(2, heads, length, d, dtype=torch.float64)
-    pos = torch.stack([torch.arange(length), torch.arange(length) * 3 + 17])
-    got = scores(enc, q, k, pos, pos)
-    for b in range(2):
-        p = pos[b].tolist()
-        assert (got[b] - naive_rope(q[b], k[b], p, p)).abs().max().item() < 1e-10
 
 
 # ----------------------------------------------------------------------------- PoPE vs paper
@@ -151,14 +144,7 @@ def make_delta(kind: str, heads: int, d: int) -> torch.Tensor:
 @pytest.mark.parametrize("delta_kind", DELTA_CASES)
 @pytest.mark.parametrize("offset", [0, 10**6])
 def test_pope_matches_paper_formula(seed, delta_kind, offset):
-    rng = random.Random(seed)
-    torch.manual_seed(seed)
-    heads, d = 2, rng.choice([4, 8, 16])
-    lq, lk = rng.randint(1, 9), rng.randint(1, 9)
-    pos_q = [offset + rng.randint(0, 40) for _ in range(lq)]
-    pos_k = [offset + rng.randint(0, 40) for _ in range(lk)]
-    q = torch.randn(heads, lq, d, dtype=torch.float64)
-    k = torch.randn(heads, lk, d, dtype=torch.float64)
+    heads, d, q, k, pos_q, pos_k = random_case(seed, offset)
     delta = make_delta(delta_kind, heads, d)
 
     enc = PoPE(d, heads).double()
@@ -166,7 +152,7 @@ def test_pope_matches_paper_formula(seed, delta_kind, offset):
     got = scores(enc, q[None], k[None], torch.tensor(pos_q), torch.tensor(pos_k))[0]
     want = naive_pope(q, k, delta, pos_q, pos_k)
 
-    assert got.shape == (heads, lq, lk)
+    assert got.shape == (heads, len(pos_q), len(pos_k))
     assert enc.encode_queries(q[None], torch.tensor(pos_q)).shape[-1] == 2 * d  # Cartesian form
     err = (got - want).abs().max().item()
     assert err < (TOL if offset == 0 else TOL_AT_1E6)
@@ -174,18 +160,20 @@ def test_pope_matches_paper_formula(seed, delta_kind, offset):
     assert enc.softmax_scale == pytest.approx(d**-0.5)
 
 
-def test_pope_batched_positions_match_paper_formula():
+@pytest.mark.parametrize("pe", ["rope", "pope"])
+def test_batched_positions_match_paper_formula(pe):
+    """Positions of shape (batch, length): every batch row uses its own positions."""
     torch.manual_seed(12)
     heads, d, length = 3, 8, 5
-    enc = PoPE(d, heads, delta_init="uniform").double()
-    delta = enc.delta.detach().clone()
+    enc = (RoPE(d, heads) if pe == "rope" else PoPE(d, heads, delta_init="uniform")).double()
     q = torch.randn(2, heads, length, d, dtype=torch.float64)
     k = torch.randn(2, heads, length, d, dtype=torch.float64)
     pos = torch.stack([torch.arange(length), torch.arange(length) * 7 + 3])
     got = scores(enc, q, k, pos, pos)
     for b in range(2):
         p = pos[b].tolist()
-        assert (got[b] - naive_pope(q[b], k[b], delta, p, p)).abs().max().item() < 1e-10
+        want = naive_rope(q[b], k[b], p, p) if pe == "rope" else naive_pope(q[b], k[b], enc.delta.detach(), p, p)
+        assert (got[b] - want).abs().max().item() < 1e-10
 
 
 def test_nope_scores_are_plain_dot_products():
