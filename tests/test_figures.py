@@ -150,8 +150,9 @@ def rendered(sweeps, registry, tmp_path_factory):
 
 def test_every_figure_with_rows_is_rendered_and_the_rest_skipped_with_a_command(rendered):
     out, done, skipped = rendered
-    assert set(done) == {"fig2", "fig3", "fig6_7", "loss_by_position", "passkey", "table1", "table_ppl"}
-    for name in ("fig2", "fig3", "fig6_7", "loss_by_position", "passkey"):
+    assert set(done) == {"fig2", "fig3", "fig6_7", "indexing_length", "loss_by_position", "passkey", "table1",
+                         "table_ppl"}
+    for name in ("fig2", "fig3", "fig6_7", "indexing_length", "loss_by_position", "passkey"):
         png = (out / f"{name}.png").read_bytes()
         assert png.startswith(b"\x89PNG") and len(png) > 10_000
         assert (out / f"{name}.svg").read_text().lstrip().startswith("<?xml")
@@ -302,6 +303,6 @@ def test_the_notebook_regenerates_the_figures(sweeps, registry, tmp_path):
     outputs = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs]
     images = [o for o in outputs if "image/png" in o.get("data", {})]
     tables = [o for o in outputs if "text/markdown" in o.get("data", {})]
-    assert len(images) == 5 and len(tables) == 2
+    assert len(images) == 6 and len(tables) == 2
     assert any("not rendered: table_nll" in o.get("text", "") for o in outputs)
     assert (tmp_path / "out" / "README.md").exists() and (tmp_path / "out" / "fig3.png").exists()
