@@ -3,8 +3,8 @@ seeded batches, periodic resumable checkpoints, and a native checkpoint at the e
 
 What lands in ``--out``: the model (``model.safetensors`` + ``config.json``), ``recipe.yaml``
 (fully resolved), ``train_command.txt`` (the exact command), ``training_curve.csv`` (step,
-lr, train loss, tokens/s, held-out loss and accuracy, and each task's accuracy when the data
-is a mixture of tasks), rewritten at every evaluation. While training, ``train_state.pt`` holds
+lr, train loss, tokens/s, held-out loss and next-token accuracy, and each task's accuracy
+when the data are tasks), rewritten at every evaluation. While training, ``train_state.pt`` holds
 everything needed to resume (model, optimiser, step, sampler state, curve); rerunning the
 same command continues from it.
 """
