@@ -4,14 +4,17 @@ Side by side at each length, on the same model and the same scored tokens: the t
 (batched windows, chunked LM head, per-token aggregation) against a loop that calls
 ``model(input_ids, labels=...)`` once per window and averages the losses. Prints tokens/s
 of both, their ratio, and each one's peak memory (a fresh subprocess per measurement) so
-that growth with L can be read off. Also checks both give the same NLL.
+that growth with L can be read off. Also checks both give the same NLL. Task and loop
+alternate for ``--rounds`` rounds and each side's median time counts, so that a slow
+moment of a shared machine does not decide a ratio.
 
-    python benchmarks/perplexity.py [--model pope-text-tiny] [--lengths 128,512,1280,4096]
+    python benchmarks/perplexity.py [--model pope-text-tiny] [--lengths 128,512,1280,4096] [--rounds 3]
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import time
 from pathlib import Path
 
@@ -61,14 +64,19 @@ def main() -> None:
     parser.add_argument("--model", default="pope-text-tiny")
     parser.add_argument("--lengths", default="128,512,1280,4096")
     parser.add_argument("--tokens", type=int, default=16_384)
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    print(f"{args.model}, {args.tokens} scored tokens per length, 1 CPU thread")
+    print(f"{args.model}, {args.tokens} scored tokens per length, 1 CPU thread, median of {args.rounds} rounds")
     header = f"{'L':>6} {'task tok/s':>11} {'loop tok/s':>11} {'speed ratio':>11} {'task MiB':>9} {'loop MiB':>9} {'ΔNLL':>8}"
     print(header)
     print("-" * len(header))
     for length in [int(x) for x in args.lengths.split(",")]:
-        task = in_fresh_process("perplexity", "measure", "task", args.model, length, args.tokens)
-        loop = in_fresh_process("perplexity", "measure", "loop", args.model, length, args.tokens)
+        runs = {"task": [], "loop": []}
+        for _ in range(args.rounds):
+            for method, samples in runs.items():
+                samples.append(in_fresh_process("perplexity", "measure", method, args.model, length, args.tokens))
+        task, loop = ({"seconds": statistics.median(r["seconds"] for r in samples), "nll": samples[0]["nll"],
+                       "peak_mib": max(r["peak_mib"] for r in samples)} for samples in runs.values())
         print(f"{length:>6} {args.tokens / task['seconds']:>11,.0f} {args.tokens / loop['seconds']:>11,.0f} "
               f"{loop['seconds'] / task['seconds']:>11.2f} {task['peak_mib']:>9,.0f} {loop['peak_mib']:>9,.0f} "
               f"{abs(task['nll'] - loop['nll']):>8.4f}")
