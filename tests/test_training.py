@@ -133,8 +133,9 @@ def test_curriculum_stages_scale_the_tasks_and_end_with_the_recipes_data():
     ([{"until": 100, "scale": 0.5}], "must be a mapping {until_step: N, scale: r}"),
     ([{"until_step": 100, "scale": 0.05}], "leave strings of"),
 ])
-def test_bad_curriculum_is_refused(curriculum, words):
-    from pope_bench.training.batches import training_stages
-
+def test_bad_curriculum_is_refused_before_anything_is_written(curriculum, words, recipe_file, tmp_path):
+    recipe = load_recipe(str(recipe_file))
+    recipe["data"]["curriculum"] = curriculum
     with pytest.raises(BadInput, match=re.escape(words)):
-        training_stages({"kind": "tasks", "tasks": TASKS, "curriculum": curriculum}, "chars", 51)
+        train(recipe, "pope", tmp_path / "run")
+    assert not (tmp_path / "run").exists()

@@ -97,9 +97,9 @@ def train(recipe: dict, pe: str, out: Path, threads: int | None = None) -> Path:
     if threads:
         torch.set_num_threads(threads)
     t = recipe["train"]
-    out.mkdir(parents=True, exist_ok=True)
-    stages = training_stages(recipe["data"], recipe["tokenizer"], t["length"])
+    stages = training_stages(recipe["data"], recipe["tokenizer"], t["length"])  # bad data: fail before writing
     held_out = batch_source(recipe["data"], recipe["tokenizer"], "test")
+    out.mkdir(parents=True, exist_ok=True)
     model = build_model(recipe, pe, held_out.vocab_size)
     model.train()
     optimizer = make_optimizer(model, t)
