@@ -340,7 +340,8 @@ class IndexingMixture:
     −100 except at the last position, which holds the target (the model shifts labels, so
     the target is predicted from everything before it) — loss on the target only (§3.1).
     ``string_length`` ([min, max]) overrides the tasks' 1× string lengths in training only
-    (e.g. shorter strings early); the tasks they are tested on stay as defined.
+    (a curriculum instead scales them step by step: ``data.curriculum``, see
+    :func:`pope_bench.training.batches.training_stages`); the tested tasks stay as defined.
     """
 
     def __init__(self, generators: dict[str, Generator], split: str, tokenizer):
