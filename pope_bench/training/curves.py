@@ -63,9 +63,10 @@ def plot_training_curves(folders: list[Path], out: Path, name: str = "training_c
             if column in curve:
                 ax.plot(curve["examples"], curve[column], style, color=PE_COLORS.get(pe, "black"),
                         label=curve["run"].iloc[0], lw=1.2)
-            for end in curve.attrs["stage_ends"]:
-                ax.axvline(end, color="grey", ls=":", lw=0.8)
+    stage_ends = sorted({end for curve in curves for end in curve.attrs["stage_ends"]})
     for ax, column in zip(axes[0], panels):
+        for end in stage_ends:
+            ax.axvline(end, color="grey", ls=":", lw=0.8)
         ax.set_title(column.removeprefix("accuracy:") if column != "val_loss" else "held-out loss", fontsize=9)
         ax.set_xlabel("training examples seen")
         ax.set_ylabel("held-out loss" if column == "val_loss" else "held-out accuracy")
