@@ -105,7 +105,7 @@ def run(
 def train(
     recipe: Annotated[str, typer.Argument(help="A bundled recipe name (e.g. text-tiny) or a YAML path.")],
     pe: Annotated[str, typer.Option(help="Positional encoding: rope, pope or nope.")],
-    out: Annotated[Path, typer.Option(help="Checkpoint folder to write (resumes if it holds a train_state.pt).")],
+    out: Annotated[Path, typer.Option(help="Checkpoint folder to write (resumes if it holds a train_state.safetensors).")],
     set_: Annotated[list[str], typer.Option("--set", help="Override a recipe field: section.key=value.")] = [],
     threads: Annotated[int, typer.Option(help="CPU threads (0 = torch's default).")] = 0,
 ):
