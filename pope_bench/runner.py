@@ -21,9 +21,10 @@ from pathlib import Path
 from . import __version__
 from .errors import BadInput
 from .lengths import parse_lengths, resolve_lengths
-from .manifest import git_sha, record_run
-from .registry.checkpoints import ModelEntry, entry_for, fingerprint_files, load_registry
-from .results import ResultsWriter, export
+from .manifest import git_sha, read_manifest, record_run
+from .registry.checkpoints import (ModelEntry, check_native_entry, entry_for, fingerprint_files, load_registry,
+                                   read_config)
+from .results import ResultsWriter, export, finished_keys
 from .tasks.base import TaskType
 from .tasks.registry import discover
 from .tasks.scoring import is_out_of_memory
@@ -62,10 +63,14 @@ class RunOptions:
 
 
 def model_fingerprint(entry: ModelEntry) -> str:
-    if entry.path is not None and (entry.path / "config.json").exists():
-        with_pope = json.loads((entry.path / "config.json").read_text()).get("model_type") == "pope_bench"
-        if with_pope:
-            return fingerprint_files(entry.path)
+    if entry.path is not None:
+        check_native_entry(entry)
+        if read_config(entry.path).get("model_type") == "pope_bench":
+            from .registry.loading import verify_native_weights
+
+            fingerprint = fingerprint_files(entry.path)
+            verify_native_weights(entry)
+            return fingerprint
     return hashlib.sha256(json.dumps([entry.source, entry.revision]).encode()).hexdigest()[:16]
 
 
@@ -73,7 +78,7 @@ def cell_key(fingerprint: str, entry: ModelEntry, task: TaskType, length: int, s
     # The entry's name and declared scaling are part of the key: a `factor: auto` variant is
     # its unscaled base at 1× (same weights, same rule) but a different row of the table.
     payload = [entry.name, entry.rope_scaling, fingerprint, entry.scaling_for(length),
-               task.definition.fingerprint(), length, seed, limit]
+               task.fingerprint(), length, seed, limit]
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:20]
 
 
@@ -86,6 +91,7 @@ def parse_batch_size(text: str) -> int | None:
 
 
 def check_out_dir(out: Path) -> None:
+    """Create ``out`` and prove it writable; only called once every input is checked."""
     try:
         out.mkdir(parents=True, exist_ok=True)
         probe = out / ".write-test"
@@ -146,22 +152,26 @@ def run(options: RunOptions, console=None) -> dict:
     device = resolve_device(options.device)
     dtype = resolve_dtype(options.dtype, device)
     fixed_batch = parse_batch_size(options.batch_size)
+    if options.out.exists() and not options.out.is_dir():
+        raise BadInput(f"--out {options.out} is a file; give a folder (it is created if missing)")
     cells = plan(options)
+    read_manifest(options.out)  # a corrupt manifest or rows file is refused before anything is written
+    finished = set() if options.force else finished_keys(options.out)
+    todo = [c for c in cells if c.key not in finished]
+    checksums = {name: sum_ for c in {c.task.name: c for c in todo}.values()
+                 for name, sum_ in c.task.data_checksums().items()}  # loads (and checks) the data
     check_out_dir(options.out)
     writer = ResultsWriter(options.out)
-    finished = set() if options.force else writer.finished_keys()
-    todo = [c for c in cells if c.key not in finished]
     run_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:6]
     record_run(options.out, {
         "run_id": run_id, "seeds": options.seeds, "device": str(device), "dtype": str(dtype).removeprefix("torch."),
         "limit": options.limit, "batch_size": options.batch_size,
         "models": {c.entry.name: {"source": c.entry.source, "pe": c.entry.pe, "scaling": c.entry.rope_scaling,
                                   "train_length": c.entry.train_length} for c in cells},
-        "tasks": {c.task.name: {"type": c.task.definition.type, "params": c.task.params,
+        "tasks": {c.task.name: {"type": c.task.definition.type, "params": c.task.params.model_dump(mode="json"),
                                 "origin": c.task.definition.origin} for c in cells},
         "cells": len(cells), "cells_to_run": len(todo),
-        "data_checksums": {name: sum_ for c in {c.task.name: c for c in todo}.values()
-                           for name, sum_ in c.task.data_checksums().items()},
+        "data_checksums": checksums,
     })
     stats = {"failed": 0, "done": 0, "skipped": len(cells) - len(todo), "out": str(options.out)}
     columns = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),

@@ -29,11 +29,12 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
+from pydantic import PositiveInt
 
 from ..errors import BadInput
 from ..tokenizers import encode_text
 from .base import Metric, TaskType
-from .corpus import CorpusDocuments
+from .corpus import CorpusDocuments, CorpusParams
 
 
 def attention_layers(lm, task: str) -> list:
@@ -104,10 +105,15 @@ class _NativeAnalysis(TaskType):
             attention_layers(lm, self.name)
 
 
+class FrequencyUsageParams(CorpusParams):
+    #: tokens averaged over, in windows of the cell's length (``--limit`` caps)
+    tokens: PositiveInt = 16_384
+
+
 class FrequencyUsageTask(CorpusDocuments, _NativeAnalysis):
     type_name = "frequency_usage"
     metrics = ("q_usage", "k_usage")
-    required_params = ("corpus",)
+    Params = FrequencyUsageParams
     encodings = ("rope", "pope")
 
     def windows(self, lm, length: int, budget: int) -> list[list[int]]:
@@ -127,7 +133,7 @@ class FrequencyUsageTask(CorpusDocuments, _NativeAnalysis):
     @torch.no_grad()
     def evaluate(self, lm, length, seed, limit, batch_size):
         layers = attention_layers(lm, self.name)
-        windows = self.windows(lm, length, int(limit or self.params.get("tokens", 16_384)))
+        windows = self.windows(lm, length, int(limit or self.params.tokens))
         meters = [_UsageMeter(attn, lm.entry.pe) for attn in layers]
         hooks = [attn.qkv.register_forward_hook(meter) for attn, meter in zip(layers, meters)]
         base = getattr(lm.model, lm.model.base_model_prefix)  # the LM head is not needed
