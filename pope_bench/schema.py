@@ -26,10 +26,11 @@ IDENTIFIER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 
 
 class StrictModel(BaseModel):
-    """Base of every input schema: unknown keys are errors, values are not coerced
-    silently across kinds (``"lots"`` is no integer), instances are immutable."""
+    """Base of every input schema: unknown keys are errors, values must have their field's
+    type (``"lots"`` is no integer; a numeric string such as ``"15"`` or ``--set``'s
+    ``2e-4`` is read as the number it spells), instances are immutable."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 def check_identifier(name: str, what: str) -> str:
@@ -72,7 +73,7 @@ def validate(schema: type[M], data, where: str) -> M:
         problems = e.errors(include_url=False)
         first = problems[0]
         loc = [str(p) for p in first["loc"]]
-        key = ".".join(loc) or "(top level)"
+        key = ".".join(loc)
         more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
         if first["type"] == "extra_forbidden":
             valid = fields_at(schema, first["loc"][:-1])
@@ -83,7 +84,8 @@ def validate(schema: type[M], data, where: str) -> M:
         message = first["msg"].removeprefix("Value error, ")
         got = first.get("input")
         shown = "" if isinstance(got, (dict, list)) or first["type"].startswith(("model_", "dict_")) else f" (got {got!r})"
-        raise BadInput(f"{where}: {key}: {message}{shown}{more}") from None
+        at = f" {key}:" if loc else ""
+        raise BadInput(f"{where}:{at} {message}{shown}{more}") from None
 
 
 def fields_at(schema: type[BaseModel], loc: tuple) -> list[str]:

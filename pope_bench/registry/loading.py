@@ -45,9 +45,18 @@ def resolve_device(device: str) -> torch.device:
             return torch.device("mps")
         return torch.device("cpu")
     try:
-        return torch.device(device)
+        chosen = torch.device(device)
     except RuntimeError:
         raise BadInput(f"--device {device!r} is not a device; use auto, cpu, cuda, cuda:N or mps") from None
+    if chosen.type == "cuda" and not torch.cuda.is_available():
+        raise BadInput(f"--device {device}: this machine has no CUDA GPU (torch sees none); use --device cpu or auto")
+    if chosen.type == "cuda" and chosen.index is not None and chosen.index >= torch.cuda.device_count():
+        raise BadInput(f"--device {device}: there are only {torch.cuda.device_count()} CUDA device(s)")
+    if chosen.type == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise BadInput(f"--device {device}: MPS is not available on this machine; use --device cpu or auto")
+    if chosen.type not in ("cpu", "cuda", "mps"):
+        raise BadInput(f"--device {device!r} is not supported; use auto, cpu, cuda, cuda:N or mps")
+    return chosen
 
 
 def resolve_dtype(dtype: str, device: torch.device) -> torch.dtype:
