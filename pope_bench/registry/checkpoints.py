@@ -22,13 +22,15 @@ from pathlib import Path
 
 import yaml
 
-from ..encodings import SCALING_TYPES
+from ..encodings import SCALING_TYPES, RoPE, get_encoding, origin
 from ..errors import BadInput, closest
 
 #: Longest length relative to the train length that a sweep may ask for: far beyond any
 #: extrapolation regime anyone reports (the paper goes to 10×), and the point past which
 #: a typo (16k instead of 1.6k) is likelier than intent.
 MAX_LENGTH_RATIO = 64
+# Hugging Face causal LMs load as they are; pope-bench takes them for rotary (RoPE) models.
+HUB_PE = RoPE.name
 
 DOMAINS = {"bytes": "text", "gpt2": "text", "hf": "text", "chars": "indexing", "jsb": "music", "dna6": "dna"}
 
@@ -124,8 +126,9 @@ def load_registry(path: Path) -> dict[str, ModelEntry]:
         base = entries.get(spec["base"])
         if base is None:
             raise BadInput(f"{path}: {name!r} has base {spec['base']!r}, which is not a non-variant entry")
-        if base.pe not in ("rope", "pope"):
-            raise BadInput(f"{path}: {name!r} scales {base.name!r}, whose pe {base.pe!r} has no frequencies")
+        if not get_encoding(base.pe).rope_scaling:
+            raise BadInput(f"{path}: {name!r} scales {base.name!r}, whose pe {base.pe!r} has no rotary "
+                           f"frequencies (package {origin(base.pe)}); remove rope_scaling")
         entries[name] = ModelEntry(
             **{**base.__dict__, "name": name, "base": base.name,
                "rope_scaling": _validate_scaling(name, spec.get("rope_scaling")),
@@ -174,10 +177,10 @@ def entry_for(name: str, registry: dict[str, ModelEntry]) -> ModelEntry:
         if config.get("model_type") == "pope_bench":
             return ModelEntry(name=folder.name, pe=config["pe"], train_length=config["train_length"],
                               tokenizer=config.get("tokenizer", "bytes"), path=folder.resolve())
-        return ModelEntry(name=folder.name, pe="rope", tokenizer="hf", path=folder.resolve(),
+        return ModelEntry(name=folder.name, pe=HUB_PE, tokenizer="hf", path=folder.resolve(),
                           train_length=int(config.get("max_position_embeddings", 2048)))
     if "/" in name and not name.startswith((".", "/")):
-        return ModelEntry(name=name, pe="rope", tokenizer="hf", hf=name, train_length=_hub_train_length(name))
+        return ModelEntry(name=name, pe=HUB_PE, tokenizer="hf", hf=name, train_length=_hub_train_length(name))
     raise BadInput(f"unknown model {name!r}{closest(name, registry)}; see `pope-bench list models`")
 
 
