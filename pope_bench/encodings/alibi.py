@@ -49,7 +49,7 @@ class ALiBi(PositionalEncoding):
         super().__init__(head_dim, num_heads)
         # A plain CPU float64 tensor, as RoPE's frequencies: derived from the head count,
         # never saved, untouched by from_pretrained's meta-device initialisation.
-        self.slopes = torch.tensor(alibi_slopes(num_heads), dtype=torch.float64)
+        self.slopes = torch.tensor(alibi_slopes(num_heads), dtype=torch.float64, device="cpu")
 
     def score_bias(self, q_positions, k_positions):
         dtype = torch.float64 if q_positions.dtype == torch.float64 else torch.float32

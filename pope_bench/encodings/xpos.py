@@ -37,7 +37,7 @@ class XPos(RoPE):
                  xpos_gamma: float = 0.4, scaling: Scaling | None = None):
         super().__init__(head_dim, num_heads, pe_base, scaling)
         self.scale_base = float(xpos_scale_base)
-        c = torch.arange(0, head_dim, 2, dtype=torch.float64)
+        c = torch.arange(0, head_dim, 2, dtype=torch.float64, device="cpu")
         # A plain CPU float64 tensor, as the frequencies (see RotaryFrequencies).
         self.zeta = (c / head_dim + xpos_gamma) / (1 + xpos_gamma)
 
