@@ -17,6 +17,7 @@ from .registry import (
     get_encoding,
     origin,
     parse_fields,
+    reload,
     register_encoding,
 )
 from .rope import RoPE
@@ -41,5 +42,6 @@ __all__ = [
     "get_encoding",
     "origin",
     "parse_fields",
+    "reload",
     "register_encoding",
 ]

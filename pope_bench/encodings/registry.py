@@ -59,11 +59,11 @@ def origin_of(cls: type) -> str:
 
 
 def _load() -> None:
-    """Import the built-in modules, then every installed plugin, once."""
+    """Import the built-in modules, then every installed plugin, once (a failure is raised
+    again at the next lookup, not remembered as success)."""
     global _loaded
     if _loaded:
         return
-    _loaded = True
     for module in pkgutil.iter_modules(importlib.import_module(__package__).__path__):
         importlib.import_module(f"{__package__}.{module.name}")
     for entry in metadata.entry_points(group=ENTRY_POINT_GROUP):
@@ -73,11 +73,30 @@ def _load() -> None:
         except BadInput:
             raise
         except Exception as e:  # any import failure of third-party code: one line naming it
-            _loaded = False
             raise BadInput(f"encoding plugin {entry.name!r} of package {package!r} failed to import "
                            f"({type(e).__name__}: {e}); fix or uninstall {package}") from None
-        if isinstance(loaded, type) and issubclass(loaded, PositionalEncoding):
-            register_encoding(loaded)
+        for cls in _encoding_classes(loaded):
+            register_encoding(cls)
+    _loaded = True
+
+
+def _encoding_classes(loaded) -> list[type[PositionalEncoding]]:
+    """What an entry point names: an encoding class, or a module defining some (listed
+    here too, so that a module imported before — whose decorators ran then — registers)."""
+    if isinstance(loaded, type):
+        return [loaded]
+    return [value for value in vars(loaded).values()
+            if isinstance(value, type) and issubclass(value, PositionalEncoding) and value.name
+            and value.__module__ == loaded.__name__]
+
+
+def reload() -> None:
+    """Forget the plugins and look for them again on the next lookup (after installing or
+    removing one in a running process)."""
+    global _loaded
+    for name in [name for name, source in _ORIGINS.items() if source != BUILT_IN]:
+        del _REGISTRY[name], _ORIGINS[name]
+    _loaded = False
 
 
 def encodings() -> dict[str, type[PositionalEncoding]]:
