@@ -159,3 +159,23 @@ def test_rope_scaling_variant_of_alibi_checkpoint_is_refused(tmp_path, capsys):
     code, _, err = cli(capsys, "list", "models", "--checkpoints", checkpoints)
     assert code == 2 and len(err.strip().splitlines()) == 1
     assert "'a-yarn'" in err and "alibi" in err and "pope-bench (built-in)" in err
+
+
+def test_figures_tables_and_analyses_read_the_encodings_declarations():
+    from pope_bench.encodings import encodings
+    from pope_bench.figures.charts import method_colors, method_marker
+    from pope_bench.figures.rows import method_label
+    from pope_bench.figures.tables import _method_order
+    from pope_bench.tasks.registry import discover
+
+    known = encodings()
+    colors = method_colors(["alibi", "fire", "rope", "rope+yarn4", "xpos+ntk2"])
+    assert [colors[m] for m in ("alibi", "fire", "rope")] == [known[m].color for m in ("alibi", "fire", "rope")]
+    assert not {colors["rope+yarn4"], colors["xpos+ntk2"]} & {cls.color for cls in known.values()}
+    assert method_marker("xpos+ntk2") == known["xpos"].marker and method_label("xpos+ntk2") == "xPos+ntk2"
+    assert method_label("someone-elses-pe") == "someone-elses-pe"  # rows of an encoding not installed here
+    methods = ["nope", "xpos", "pope+yarn4", "fire", "alibi", "pope", "rope"]
+    assert sorted(methods, key=_method_order) == ["rope", "pope", "pope+yarn4", "alibi", "fire", "xpos", "nope"]
+    tasks = discover()
+    assert set(tasks.build("frequency_usage").encodings) == {"rope", "pope", "xpos"}  # those with a probe
+    assert tasks.build("learned_delta").encodings == ("pope",)  # those with a learned δ
