@@ -55,7 +55,7 @@ def _fail(message: str, code: int = 2):
 
 app = typer.Typer(
     cls=OneLineErrors,
-    help="Length-extrapolation benchmarks for positional encodings (RoPE, PoPE, NoPE).",
+    help="Length-extrapolation benchmarks for positional encodings (RoPE, PoPE, ALiBi, FIRE, xPos, NoPE, plugins).",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
@@ -146,7 +146,7 @@ def run(
 @app.command()
 def train(
     recipe: Annotated[str, typer.Argument(help="A bundled recipe name (e.g. text-tiny) or a YAML path.")],
-    pe: Annotated[str, typer.Option(help="Positional encoding: rope, pope or nope.")],
+    pe: Annotated[str, typer.Option(help="Positional encoding: any registered one (`pope-bench list encodings`).")],
     out: Annotated[Path, typer.Option(help="Checkpoint folder to write (resumes if it holds a train_state.safetensors).")],
     set_: Annotated[list[str], typer.Option("--set", help="Override a recipe field: section.key=value.")] = [],
     threads: Annotated[int, typer.Option(help="CPU threads (0 = torch's default).")] = 0,
@@ -159,12 +159,11 @@ def train(
 
       pope-bench train text-tiny --pe rope --out runs/r --set train.steps=200
     """
-    from .encodings import ENCODINGS
+    from .encodings import get_encoding
     from .training.recipe import load_recipe
     from .training.trainer import train as run_training
 
-    if pe not in ENCODINGS:
-        raise BadInput(f"--pe {pe!r} is not one of {', '.join(ENCODINGS)}")
+    get_encoding(pe)
     if threads < 0:
         raise BadInput(f"--threads must be 0 (torch's default) or a positive number, got {threads}")
     if out.exists() and not out.is_dir():
@@ -281,6 +280,29 @@ def list_models(checkpoints: CheckpointsOpt = None):
         table.add_row(entry.name, entry.pe, entry.scaling_label, str(entry.train_length),
                       parameter_count(entry), entry.tokenizer, entry.source)
     Console().print(table)
+
+
+@list_app.command("encodings")
+def list_encodings():
+    """Positional encodings: built-ins and plugins (entry point ``pope_bench.encodings``),
+    with their config fields, whether eval-time RoPE scaling applies, and their package.
+
+    Example:
+
+      pope-bench list encodings
+    """
+    from rich.console import Console
+    from rich.table import Table
+
+    from .encodings import encodings, origin
+
+    table = Table(title="encodings")
+    for column in ("name", "label", "fields", "rope scaling", "package"):
+        table.add_column(column, overflow="fold")
+    for name, cls in encodings().items():
+        fields = ", ".join(f"{key}={info.default!r}" for key, info in cls.Fields.model_fields.items()) or "—"
+        table.add_row(name, cls.label, fields, "yes" if cls.rope_scaling else "no", origin(name))
+    Console(width=120).print(table)
 
 
 @list_app.command("tasks")

@@ -1,9 +1,9 @@
 """Metric-vs-length plots of a results folder (``pope-bench plot DIR``, also the end of
 ``run``). They read rows only — a figure never recomputes a metric.
 
-Per task: its main metric against length, one line per model, colour by encoding (RoPE
-blue family, PoPE orange, NoPE grey; eval-time scaling variants are dashed / dotted in
-their encoding's colour), a dashed vertical line at each model's train length, and a
+Per task: its main metric against length, one line per model, colour and marker by
+encoding (each encoding class declares its own; eval-time scaling variants are dashed /
+dotted in their encoding's colour), a dashed vertical line at each model's train length, and a
 log-2 length axis when the lengths double. Written as PNG and SVG.
 """
 
@@ -16,7 +16,6 @@ import pandas as pd
 from .errors import BadInput
 from .results import headline, load
 
-PE_COLORS = {"rope": "#1f77b4", "pope": "#ff7f0e", "nope": "#7f7f7f"}
 SCALING_STYLES = ["-", "--", ":", "-."]
 MAIN_METRICS = ("accuracy", "acc", "acc_norm", "perplexity", "nll")
 
@@ -40,6 +39,8 @@ def plot_task(frame: pd.DataFrame, task: str, out: Path) -> list[Path]:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from .encodings import appearance
+
     rows = frame[(frame["task"] == task) & (frame["status"] == "ok")]
     if rows.empty:
         return []
@@ -52,11 +53,12 @@ def plot_task(frame: pd.DataFrame, task: str, out: Path) -> list[Path]:
     for model, group in rows.groupby("model", sort=True):
         pe, scaling = group["pe"].iloc[0], group["scaling"].iloc[0]
         style = "-" if scaling == "none" else SCALING_STYLES[1 + scalings.index(scaling) % 3]
+        look = appearance(pe)
         curve = group.groupby("length")["value"].agg(["mean", "std"]).reset_index()
-        ax.plot(curve["length"], curve["mean"], style, marker="o", ms=3, color=PE_COLORS.get(pe, "black"), label=model)
+        ax.plot(curve["length"], curve["mean"], style, marker=look.marker, ms=3, color=look.color, label=model)
         if curve["std"].notna().any():
             ax.fill_between(curve["length"], curve["mean"] - curve["std"], curve["mean"] + curve["std"],
-                            color=PE_COLORS.get(pe, "black"), alpha=0.15)
+                            color=look.color, alpha=0.15)
     for train_length in sorted(set(rows["train_length"])):
         ax.axvline(train_length, color="black", ls="--", lw=0.8, alpha=0.5)
     if doubling(rows["length"]):

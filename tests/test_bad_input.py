@@ -94,6 +94,7 @@ def world(tmp_path_factory) -> Path:
         "bad-scaling-type": {**good["rope-tiny"], "rope_scaling": {"type": "yarnn", "factor": 4}},
         "bad-scaling-factor": {**good["rope-tiny"], "rope_scaling": {"type": "yarn", "factor": 0.5}},
         "string-bool": {**good["rope-tiny"], "trust_remote_code": "yes please"},
+        "alibi-scaled": {**good["rope-tiny"], "pe": "alibi", "rope_scaling": {"type": "yarn", "factor": 2}},
     }.items():
         registry_with(world, name, {"m": entry})
     registry_with(world, "self-base", {**good, "loop": {"base": "loop", "rope_scaling": {"type": "yarn", "factor": 2}}})
@@ -215,10 +216,11 @@ CASES = {
     "registry key typo": (with_registry("typo"), "unknown key 'pathh' (did you mean path"),
     "max_length lots": (with_registry("lots"), "max_length: Input should be a valid integer"),
     "missing train_length": (with_registry("no-train-length"), "train_length is required"),
-    "unknown pe": (with_registry("unknown-pe"), "pe: must be one of"),
+    "unknown pe": (with_registry("unknown-pe"), "unknown positional encoding 'ropee'"),
     "path and hf": (with_registry("two-sources"), "exactly one of path"),
     "unknown scaling type": (with_registry("bad-scaling-type"), "did you mean yarn"),
     "scaling factor below 1": (with_registry("bad-scaling-factor"), "must be a number > 1"),
+    "scaling on alibi": (with_registry("alibi-scaled"), "rope_scaling does not apply to pe 'alibi'"),
     "string for a bool": (with_registry("string-bool"), "trust_remote_code: Input should be a valid boolean"),
     "self-referencing base": (with_registry("self-base"), "'loop' has base 'loop', which is not a non-variant"),
     "variant with pe": (with_registry("variant-extra"), "unknown key 'pe'"),
@@ -275,7 +277,7 @@ CASES = {
     "unknown train field": (lambda w: ["train", "text-tiny", "--pe", "rope", *out(w, "t5"), "--set",
                                        "train.stpes=5"], "unknown key 'train.stpes' (did you mean steps"),
     "unknown recipe": (lambda w: ["train", "text-tinyy", "--pe", "rope", *out(w, "t6")], "did you mean text-tiny"),
-    "unknown encoding": (lambda w: ["train", "text-tiny", "--pe", "ropee", *out(w, "t7")], "--pe 'ropee'"),
+    "unknown encoding": (lambda w: ["train", "text-tiny", "--pe", "ropee", *out(w, "t7")], "unknown positional encoding"),
     "negative threads": (lambda w: ["train", "text-tiny", "--pe", "rope", *out(w, "t8"), "--threads", "-1"],
                          "--threads must be 0"),
     "train out is a file": (lambda w: ["train", "text-tiny", "--pe", "rope", *out(w, "a-file")], "is a file"),

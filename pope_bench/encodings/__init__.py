@@ -1,45 +1,47 @@
-"""Positional encodings by name: ``rope``, ``pope``, ``nope``."""
+"""Positional encodings, one module each, found by name through :mod:`.registry`
+(built-ins: the modules of this package; plugins: the ``pope_bench.encodings`` entry point)."""
 
 from __future__ import annotations
 
-from ..errors import BadInput
-from .base import PositionalEncoding
+from .base import FrequencyFields, NoFields, PositionalEncoding, RotaryFrequencies
 from .frequencies import SCALING_TYPES, Scaling
 from .nope import NoPE
 from .pope import DELTA_INITS, PoPE
+from .registry import (
+    ENTRY_POINT_GROUP,
+    appearance,
+    build_encoding,
+    check_scaling,
+    encodings,
+    field_owners,
+    get_encoding,
+    origin,
+    parse_fields,
+    reload,
+    register_encoding,
+)
 from .rope import RoPE
-
-ENCODINGS = ("rope", "pope", "nope")
-
-
-def build_encoding(
-    name: str,
-    head_dim: int,
-    num_heads: int,
-    base: float = 10_000.0,
-    delta_init: str = "zero",
-    scaling: Scaling | None = None,
-) -> PositionalEncoding:
-    """One attention layer's encoding module."""
-    if name == "rope":
-        return RoPE(head_dim, num_heads, base, scaling)
-    if name == "pope":
-        return PoPE(head_dim, num_heads, base, delta_init, scaling)
-    if name == "nope":
-        if scaling is not None:
-            raise BadInput("rope_scaling does not apply to pe 'nope' (it has no frequencies); remove it")
-        return NoPE(head_dim, num_heads)
-    raise BadInput(f"unknown positional encoding {name!r}; choose one of {', '.join(ENCODINGS)}")
-
 
 __all__ = [
     "DELTA_INITS",
-    "ENCODINGS",
+    "ENTRY_POINT_GROUP",
     "SCALING_TYPES",
+    "FrequencyFields",
+    "NoFields",
     "NoPE",
     "PoPE",
     "PositionalEncoding",
     "RoPE",
+    "RotaryFrequencies",
     "Scaling",
+    "appearance",
     "build_encoding",
+    "check_scaling",
+    "encodings",
+    "field_owners",
+    "get_encoding",
+    "origin",
+    "parse_fields",
+    "reload",
+    "register_encoding",
 ]

@@ -4,7 +4,11 @@ The control condition: a_NoPE(t, s) = q_t · k_s.
 """
 
 from .base import PositionalEncoding
+from .registry import register_encoding
 
 
+@register_encoding
 class NoPE(PositionalEncoding):
     """Queries and keys pass through unchanged."""
+
+    name, label, color, marker, order = "nope", "NoPE", "#7f7f7f", "x", 5

@@ -16,33 +16,53 @@ Cartesian form q' = [μ_q cos tθ, μ_q sin tθ], k' = [μ_k cos(sθ+δ), μ_k s
 from __future__ import annotations
 
 import math
+from typing import Literal, get_args
 
 import torch
 import torch.nn.functional as F
+from pydantic import Field
 from torch import nn
 
 from ..errors import BadInput
-from .base import RotaryFrequencies
+from .base import FrequencyFields, RotaryFrequencies
 from .frequencies import Scaling
+from .registry import register_encoding
 
-DELTA_INITS = ("zero", "uniform")
+DeltaInit = Literal["zero", "uniform"]
+DELTA_INITS = get_args(DeltaInit)
 
 
+class PoPEFields(FrequencyFields):
+    delta_init: DeltaInit = Field("zero", description="δ initialisation: zero (language) or uniform in (−2π, 0)")
+
+
+@register_encoding
 class PoPE(RotaryFrequencies):
+    name, label, color, marker, order = "pope", "PoPE", "#ff7f0e", "s", 1
+    Fields = PoPEFields
+
     def __init__(
         self,
         head_dim: int,
         num_heads: int,
-        base: float = 10_000.0,
+        pe_base: float = 10_000.0,
         delta_init: str = "zero",
         scaling: Scaling | None = None,
     ):
         if delta_init not in DELTA_INITS:
             raise BadInput(f"delta_init {delta_init!r} is not one of {', '.join(DELTA_INITS)}")
         # PoPE's d frequencies are RoPE's set for a rotary width of 2d (see frequencies.py).
-        super().__init__(head_dim, num_heads, 2 * head_dim, base, scaling)
+        super().__init__(head_dim, num_heads, 2 * head_dim, pe_base, scaling)
         self.delta_init = delta_init
         self.delta = nn.Parameter(torch.zeros(num_heads, head_dim))
+        self.reset_delta()
+
+    @staticmethod
+    def frequency_usage(x: torch.Tensor) -> torch.Tensor:
+        """The magnitude softplus(x_c) of channel c: d frequencies θ_c = base^(−c/d)."""
+        return F.softplus(x.float())
+
+    def reset_parameters(self) -> None:
         self.reset_delta()
 
     def reset_delta(self) -> None:

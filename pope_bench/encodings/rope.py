@@ -18,6 +18,7 @@ import torch
 from ..errors import BadInput
 from .base import RotaryFrequencies
 from .frequencies import Scaling
+from .registry import register_encoding
 
 
 def rotate_half(x: torch.Tensor) -> torch.Tensor:
@@ -26,11 +27,25 @@ def rotate_half(x: torch.Tensor) -> torch.Tensor:
     return torch.cat((-x2, x1), dim=-1)
 
 
+@register_encoding
 class RoPE(RotaryFrequencies):
-    def __init__(self, head_dim: int, num_heads: int, base: float = 10_000.0, scaling: Scaling | None = None):
+    name, label, color, marker, order = "rope", "RoPE", "#1f77b4", "o", 0
+
+    def __init__(self, head_dim: int, num_heads: int, pe_base: float = 10_000.0, scaling: Scaling | None = None):
+        self.check_shape(head_dim, num_heads)
+        super().__init__(head_dim, num_heads, head_dim, pe_base, scaling)
+
+    @classmethod
+    def check_shape(cls, head_dim: int, num_heads: int) -> None:
         if head_dim % 2:
-            raise BadInput(f"head_dim must be even for RoPE (pairs of channels), got {head_dim}")
-        super().__init__(head_dim, num_heads, head_dim, base, scaling)
+            raise BadInput(f"{cls.label} needs an even head dim (pairs of channels; hidden_size / "
+                           f"num_attention_heads), got head_dim={head_dim}")
+
+    @staticmethod
+    def frequency_usage(x: torch.Tensor) -> torch.Tensor:
+        """The norm of the 2-D chunk c, channels (c, c + d/2): d/2 frequencies θ_c = base^(−2c/d)."""
+        first, second = x.float().chunk(2, dim=-1)
+        return torch.hypot(first, second)
 
     def _rotate(self, x: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
         theta = self.angles(positions, x)

@@ -1,8 +1,9 @@
 """What every chart shares: the panel grid, method colours, size line styles, and saving.
 
-Colour is the method — RoPE, PoPE and NoPE in :mod:`pope_bench.plots`' colours, each
-eval-time scaling variant (YaRN, PI, NTK, …) a colour of its own — and line style is the
-model size, so one legend reads both (the paper's Fig. 2 convention).
+Colour is the method — each encoding in the colour its class declares, each eval-time
+scaling variant (YaRN, PI, NTK, …) a colour no encoding uses — and line style is the
+model size, so one legend reads both (the paper's Fig. 2 convention). Markers are the
+encoding's.
 """
 
 from __future__ import annotations
@@ -12,12 +13,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..plots import PE_COLORS, SCALING_STYLES
+from ..encodings import appearance, encodings
+from ..plots import SCALING_STYLES
 from .rows import method_label, size_order
 from .specs import FigureSpec
 
-#: colours for scaling variants, after the encodings' own (tab10 without their three)
-VARIANT_COLORS = ["#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#bcbd22", "#17becf"]
+#: matplotlib's tab10; scaling variants take the colours that no encoding declares
+TAB10 = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
+         "#17becf"]
 
 
 def pyplot():
@@ -30,10 +33,18 @@ def pyplot():
 
 
 def method_colors(methods) -> dict[str, str]:
-    variants = sorted(m for m in set(methods) if m not in PE_COLORS)
-    colors = {m: PE_COLORS[m] for m in set(methods) if m in PE_COLORS}
-    colors.update({m: VARIANT_COLORS[i % len(VARIANT_COLORS)] for i, m in enumerate(variants)})
+    """An encoding (``rope``) in its own colour, a scaling variant (``rope+yarn4``) in a free one."""
+    methods = set(methods)
+    colors = {m: appearance(m).color for m in methods if "+" not in m}
+    taken = {cls.color for cls in encodings().values()}
+    free = [c for c in TAB10 if c not in taken] or TAB10
+    variants = sorted(methods - set(colors))
+    colors.update({m: free[i % len(free)] for i, m in enumerate(variants)})
     return colors
+
+
+def method_marker(method: str) -> str:
+    return appearance(method.partition("+")[0]).marker
 
 
 def size_styles(sizes) -> dict[str, str]:

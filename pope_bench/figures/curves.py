@@ -13,7 +13,7 @@ import pandas as pd
 from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from ..plots import doubling
-from .charts import method_colors, panel_grid, save, size_styles, value_label
+from .charts import method_colors, method_marker, panel_grid, save, size_styles, value_label
 from .rows import method_label
 from .specs import FigureSpec
 
@@ -34,7 +34,8 @@ def draw_curves(spec: FigureSpec, rows: pd.DataFrame, sizes: dict[str, str], out
         for model, group in part.groupby("model", sort=True):
             method, size = group["method"].iloc[0], sizes[model]
             curve = (group.groupby(spec.x)["value"].agg(["mean", "std"]) * spec.scale).reset_index()
-            (line,) = ax.plot(curve[spec.x], curve["mean"], styles[size], marker="o", ms=3, color=colors[method])
+            (line,) = ax.plot(curve[spec.x], curve["mean"], styles[size], marker=method_marker(method), ms=3,
+                              color=colors[method])
             if curve["std"].notna().any():
                 ax.fill_between(curve[spec.x], curve["mean"] - curve["std"], curve["mean"] + curve["std"],
                                 color=colors[method], alpha=0.15)

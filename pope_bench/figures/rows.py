@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..encodings import appearance
 from ..errors import BadInput
 from ..results import RESULTS_FILE, ROW_KEY, load
 from .specs import INDEX_COLUMNS, FigureSpec
@@ -75,7 +76,7 @@ def method(pe: str, scaling) -> str:
 
 def method_label(name: str) -> str:
     pe, _, scaling = name.partition("+")
-    pretty = {"rope": "RoPE", "pope": "PoPE", "nope": "NoPE"}.get(pe, pe)
+    pretty = appearance(pe).label
     return f"{pretty}+{scaling}" if scaling else pretty
 
 

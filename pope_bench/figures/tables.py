@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from ..encodings import appearance
 from .rows import method_label, select_groups, size_order
 from .specs import FigureSpec, PaperNumber
 
@@ -75,9 +76,10 @@ def build_table(spec: FigureSpec, frame: pd.DataFrame, sizes: dict[str, str]) ->
 
 
 def _method_order(method: str) -> tuple:
-    """RoPE before PoPE (the paper's row order), an encoding before its scaled variants."""
+    """Encodings in their declared order (RoPE before PoPE, the paper's row order), an
+    encoding before its scaled variants."""
     pe, _, scaling = method.partition("+")
-    return (["rope", "pope", "nope"].index(pe) if pe in ("rope", "pope", "nope") else 3, scaling)
+    return (appearance(pe).order, scaling)
 
 
 def _summary(rows: pd.DataFrame, scale: float) -> tuple[float, float]:

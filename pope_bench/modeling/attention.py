@@ -9,6 +9,10 @@ stays d wide; given that mix, torch silently falls back to the math path that ma
 the scores (measured here: 3.3× the memory, 0.24× the speed at 4k). So v is zero-padded to
 the q/k width and the padding is sliced off the output: exact, since the extra output
 channels are softmax-weighted sums of zeros.
+
+Encodings that add a bias to the scores (ALiBi, FIRE: ``score_bias``) go through the same
+kernel with the bias as ``attn_mask``, one block of queries at a time, so that only a
+block × L slice of the bias exists at once (memory linear in L for a fixed block budget).
 """
 
 from __future__ import annotations
@@ -20,6 +24,9 @@ from torch.nn.attention.bias import causal_lower_right
 
 from ..encodings import build_encoding
 from .configuration import PopeBenchConfig
+
+# Floats of score bias alive at once per batch row: 2^22 (16 MiB in float32).
+BIAS_BUDGET = 2**22
 
 
 def causal_attention(
@@ -53,6 +60,38 @@ def causal_attention(
     return out[..., :v_width]
 
 
+def biased_causal_attention(
+    q: torch.Tensor,
+    k: torch.Tensor,
+    v: torch.Tensor,
+    scale: float,
+    encoding,
+    q_positions: torch.Tensor,
+    padding_mask: torch.Tensor | None = None,
+    dropout: float = 0.0,
+) -> torch.Tensor:
+    """softmax(q kᵀ · scale + b + causal) v with b = ``encoding.score_bias``, computed for
+    blocks of queries whose bias slice fits ``BIAS_BUDGET``. Keys sit at the positions just
+    before and up to the last query's (the cache holds the keys of the earlier positions)."""
+    q_len, k_len = q.shape[-2], k.shape[-2]
+    last = q_positions[..., -1:]
+    k_positions = last - (k_len - 1) + torch.arange(k_len, device=q_positions.device)
+    block = max(1, BIAS_BUDGET // (k_len * encoding.bias_cost))
+    outputs = []
+    for start in range(0, q_len, block):
+        rows = q_positions[..., start : start + block]
+        bias = encoding.score_bias(rows, k_positions)
+        allowed = rows[..., :, None] >= k_positions[..., None, :]  # (..., rows, Lk)
+        if padding_mask is not None:
+            allowed = allowed & padding_mask[:, None, :].bool()
+        allowed = allowed.unsqueeze(-3)  # over heads
+        mask = torch.where(allowed, bias.to(q.dtype), float("-inf"))
+        outputs.append(F.scaled_dot_product_attention(
+            q[..., start : start + block, :], k, v, attn_mask=mask, scale=scale, dropout_p=dropout
+        ))
+    return torch.cat(outputs, dim=-2)
+
+
 class Attention(nn.Module):
     def __init__(self, config: PopeBenchConfig, layer_idx: int):
         super().__init__()
@@ -64,7 +103,7 @@ class Attention(nn.Module):
         self.qkv = nn.Linear(width, 3 * width, bias=False)
         self.out = nn.Linear(width, width, bias=False)
         self.encoding = build_encoding(
-            config.pe, self.head_dim, self.num_heads, config.pe_base, config.delta_init, config.scaling()
+            config.pe, self.head_dim, self.num_heads, config.scaling(), **config.encoding_fields().model_dump()
         )
 
     def split_heads(self, x: torch.Tensor) -> torch.Tensor:
@@ -78,8 +117,11 @@ class Attention(nn.Module):
             # The cache holds *encoded* keys (PoPE: the 2d-wide k'); a key's encoding
             # depends only on its own position, so it never needs recomputing.
             k, v = cache.update(k, v, self.layer_idx)
-        y = causal_attention(
-            q, k, v, self.encoding.softmax_scale, padding_mask, self.dropout if self.training else 0.0
-        )
+        dropout = self.dropout if self.training else 0.0
+        scale = self.encoding.softmax_scale
+        if self.encoding.additive_bias:
+            y = biased_causal_attention(q, k, v, scale, self.encoding, positions, padding_mask, dropout)
+        else:
+            y = causal_attention(q, k, v, scale, padding_mask, dropout)
         batch, _, length, _ = y.shape
         return self.out(y.transpose(1, 2).reshape(batch, length, -1))

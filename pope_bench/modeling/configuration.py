@@ -5,17 +5,19 @@ from __future__ import annotations
 
 from transformers import PretrainedConfig
 
-from ..encodings import DELTA_INITS, ENCODINGS, Scaling
+from ..encodings import NoFields, Scaling, check_scaling, field_owners, get_encoding, parse_fields
 from ..errors import BadInput
 
 
 class PopeBenchConfig(PretrainedConfig):
     """Fields beyond the usual transformer sizes:
 
-    pe: ``rope`` | ``pope`` | ``nope``; pe_base: the frequency base (10,000 in the paper);
-    delta_init: PoPE's δ initialisation, ``zero`` (language) or ``uniform`` (diagnostics,
-    music, DNA); pe_scaling: an eval-time rule from :mod:`pope_bench.encodings.frequencies`
-    (``{"type": "yarn", "factor": 4}``) or None; train_length: the context the model was
+    pe: a registered encoding (``pope-bench list encodings``); the encoding's own fields
+    (its ``Fields``: e.g. ``pe_base``, the frequency base, 10,000 in the paper, and PoPE's
+    ``delta_init``, ``zero`` for language or ``uniform`` for diagnostics, music, DNA) are
+    flat keys beside the others, filled with their defaults; pe_scaling: an eval-time rule
+    from :mod:`pope_bench.encodings.frequencies` (``{"type": "yarn", "factor": 4}``), for
+    encodings with rotary frequencies, or None; train_length: the context the model was
     trained on (the 1× of every length sweep); tokenizer: the name of the vocabulary the
     ids mean (``bytes``, ``gpt2``, ``chars``, ``jsb``, ``dna6``), which pairs the model with
     tasks.
@@ -29,8 +31,6 @@ class PopeBenchConfig(PretrainedConfig):
     num_attention_heads: int = 4
     intermediate_size: int | None = None
     pe: str = "rope"
-    pe_base: float = 10_000.0
-    delta_init: str = "zero"
     pe_scaling: dict | None = None
     dropout: float = 0.0
     rms_norm_eps: float = 1e-6
@@ -45,6 +45,7 @@ class PopeBenchConfig(PretrainedConfig):
     pad_token_id: int | None = None
 
     def __post_init__(self, **kwargs):
+        self._take_encoding_fields(kwargs)
         self.validate_fields()
         if self.intermediate_size is None:
             self.intermediate_size = 4 * self.hidden_size
@@ -57,24 +58,41 @@ class PopeBenchConfig(PretrainedConfig):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise BadInput(f"config field {name} must be a positive integer, got {value!r}")
-        if self.pe not in ENCODINGS:
-            raise BadInput(f"config field pe={self.pe!r} is not one of {', '.join(ENCODINGS)}")
-        if self.delta_init not in DELTA_INITS:
-            raise BadInput(f"config field delta_init={self.delta_init!r} is not one of {', '.join(DELTA_INITS)}")
         if self.hidden_size % self.num_attention_heads:
             raise BadInput(
                 f"config field hidden_size={self.hidden_size} must be divisible by "
                 f"num_attention_heads={self.num_attention_heads}"
             )
-        if self.pe == "rope" and self.head_dim % 2:
-            raise BadInput(f"RoPE needs an even head dim (hidden_size / num_attention_heads), got {self.head_dim}")
+        get_encoding(self.pe).check_shape(self.head_dim, self.num_attention_heads)
         if not 0.0 <= float(self.dropout) < 1.0:
             raise BadInput(f"config field dropout must be in [0, 1), got {self.dropout!r}")
-        if not float(self.pe_base) > 1.0:
-            raise BadInput(f"config field pe_base must be > 1, got {self.pe_base!r}")
-        if self.pe_scaling is not None and self.pe == "nope":
-            raise BadInput("config field pe_scaling does not apply to pe 'nope'; remove it")
+        check_scaling(self.pe, self.pe_scaling)
         self.scaling()  # parses (and so validates) pe_scaling
+
+    def _take_encoding_fields(self, kwargs: dict) -> None:
+        """Move the encodings' keys out of ``kwargs``: those of ``pe`` are validated and
+        set (defaults filled, so config.json records them); another encoding's key is an
+        error unless it holds that encoding's default (configs saved before encodings were
+        plugins recorded PoPE's ``delta_init`` on every model)."""
+        try:
+            encoding = get_encoding(self.pe)
+        except BadInput as e:
+            raise BadInput(f"config field pe: {e}") from None
+        own = {key: kwargs.pop(key) for key in list(kwargs) if key in encoding.Fields.model_fields}
+        for key, owners in field_owners().items():
+            if key in kwargs:
+                value = kwargs.pop(key)
+                default = get_encoding(owners[0]).Fields.model_fields[key].default
+                if value != default:
+                    raise BadInput(f"config field {key} belongs to pe {' / '.join(owners)}, not {self.pe!r}; "
+                                   f"remove it")
+        for key, value in parse_fields(self.pe, own).model_dump().items():
+            setattr(self, key, value)
+
+    def encoding_fields(self) -> NoFields:
+        """The encoding's typed fields, read from this config."""
+        cls = get_encoding(self.pe)
+        return parse_fields(self.pe, {key: getattr(self, key) for key in cls.Fields.model_fields})
 
     @property
     def head_dim(self) -> int:

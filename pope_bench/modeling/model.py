@@ -2,7 +2,7 @@
 (GPT-2-style blocks as in all of the paper's models), as a Hugging Face ``PreTrainedModel``.
 
 Read it in one sitting: embeddings → N × [x + Attn(RMSNorm(x)), x + MLP(RMSNorm(x))] →
-RMSNorm → tied LM head. Only the attention's encoding differs between RoPE, PoPE and NoPE.
+RMSNorm → tied LM head. Only the attention's encoding differs between encodings.
 """
 
 from __future__ import annotations
@@ -16,8 +16,7 @@ from transformers import GenerationMixin, PreTrainedModel
 from transformers.cache_utils import DynamicCache
 from transformers.modeling_outputs import BaseModelOutputWithPast, CausalLMOutputWithPast
 
-from ..encodings import PoPE, Scaling
-from ..errors import BadInput
+from ..encodings import PositionalEncoding, Scaling, check_scaling
 from .attention import Attention
 from .configuration import PopeBenchConfig
 
@@ -64,8 +63,8 @@ class PopeBenchPreTrainedModel(PreTrainedModel):
             module.weight.normal_(0.0, std)
         elif isinstance(module, nn.RMSNorm):
             module.weight.fill_(1.0)
-        elif isinstance(module, PoPE):
-            module.reset_delta()
+        elif isinstance(module, PositionalEncoding):
+            module.reset_parameters()
 
 
 class PopeBenchModel(PopeBenchPreTrainedModel):
@@ -111,8 +110,7 @@ class PopeBenchForCausalLM(PopeBenchPreTrainedModel, GenerationMixin):
         """Apply (or remove, with None) an eval-time scaling rule such as
         ``{"type": "yarn", "factor": 4}`` to every layer; the weights stay as they are."""
         scaling = Scaling.from_dict(spec, self.config.train_length)  # validates before any change
-        if scaling is not None and self.config.pe == "nope":
-            raise BadInput("pe_scaling does not apply to pe 'nope'; remove it")
+        check_scaling(self.config.pe, scaling)
         self.config.pe_scaling = spec
         for block in self.model.layers:
             block.attn.encoding.set_scaling(scaling)

@@ -23,7 +23,7 @@ from typing import Literal
 
 from pydantic import PositiveInt, StrictBool, field_validator, model_validator
 
-from ..encodings import ENCODINGS, SCALING_TYPES
+from ..encodings import SCALING_TYPES, RoPE, get_encoding, origin
 from ..errors import BadInput, closest
 from ..schema import StrictModel, check_identifier, read_yaml, validate
 
@@ -31,6 +31,8 @@ from ..schema import StrictModel, check_identifier, read_yaml, validate
 #: extrapolation regime anyone reports (the paper goes to 10×), and the point past which
 #: a typo (16k instead of 1.6k) is likelier than intent.
 MAX_LENGTH_RATIO = 64
+# Hugging Face causal LMs load as they are; pope-bench takes them for rotary (RoPE) models.
+HUB_PE = RoPE.name
 
 DOMAINS = {"bytes": "text", "gpt2": "text", "hf": "text", "chars": "indexing", "jsb": "music", "dna6": "dna"}
 
@@ -122,14 +124,19 @@ class CheckpointSpec(StrictModel):
     @field_validator("pe")
     @classmethod
     def _known_pe(cls, value: str) -> str:
-        if value not in ENCODINGS:
-            raise ValueError(f"must be one of {', '.join(ENCODINGS)}{closest(value, ENCODINGS)}")
+        try:
+            get_encoding(value)
+        except BadInput as e:
+            raise ValueError(str(e)) from None
         return value
 
     @model_validator(mode="after")
     def _one_source(self):
         if (self.path is None) == (self.hf is None):
             raise ValueError("needs exactly one of path: (native checkpoint) or hf: (hub id)")
+        if self.rope_scaling is not None and not get_encoding(self.pe).rope_scaling:
+            raise ValueError(f"rope_scaling does not apply to pe {self.pe!r} (no rotary frequencies, package "
+                             f"{origin(self.pe)}); remove it")
         return self
 
 
@@ -162,8 +169,9 @@ def load_registry(path: Path) -> dict[str, ModelEntry]:
         if base is None:
             raise BadInput(f"{path}: {name!r} has base {variant.base!r}, which is not a non-variant entry"
                            f"{closest(variant.base, entries)}")
-        if base.pe not in ("rope", "pope"):
-            raise BadInput(f"{path}: {name!r} scales {base.name!r}, whose pe {base.pe!r} has no frequencies")
+        if not get_encoding(base.pe).rope_scaling:
+            raise BadInput(f"{path}: {name!r} scales {base.name!r}, whose pe {base.pe!r} has no rotary "
+                           f"frequencies (package {origin(base.pe)}); remove rope_scaling")
         entries[name] = replace(base, name=name, base=base.name, rope_scaling=variant.rope_scaling.model_dump(),
                                 description=variant.description or f"{base.name} with {variant.rope_scaling.model_dump()}")
     return entries
@@ -223,10 +231,10 @@ def entry_for(name: str, registry: dict[str, ModelEntry]) -> ModelEntry:
                             config.get("train_length"), "tokenizer": config.get("tokenizer", "bytes")},
                             f"{folder / 'config.json'}")
             return _entry_from(folder.name, spec, Path.cwd())
-        return ModelEntry(name=folder.name, pe="rope", tokenizer="hf", path=folder.resolve(),
+        return ModelEntry(name=folder.name, pe=HUB_PE, tokenizer="hf", path=folder.resolve(),
                           train_length=int(config.get("max_position_embeddings", 2048)))
     if "/" in name and not name.startswith((".", "/")):
-        return ModelEntry(name=name, pe="rope", tokenizer="hf", hf=name, train_length=_hub_train_length(name))
+        return ModelEntry(name=name, pe=HUB_PE, tokenizer="hf", hf=name, train_length=_hub_train_length(name))
     raise BadInput(f"unknown model {name!r}{closest(name, registry)}; see `pope-bench list models`")
 
 

@@ -3,20 +3,21 @@
 
 ``frequency_usage`` — how strongly each frequency is used. Per layer and frequency index c,
 the mean over tokens and heads of the magnitude the encoding gives frequency c, for queries
-(``q_usage``) and keys (``k_usage``) separately:
+(``q_usage``) and keys (``k_usage``) separately, by the encoding's own ``frequency_usage``
+probe (encodings without one are not offered this task):
 
-* RoPE: the norm of the 2-D chunk c, channels (c, c + d/2) of the head — the rotate-half
-  pairing of :mod:`pope_bench.encodings.rope` (d/2 frequencies, θ_c = base^(−2c/d));
+* RoPE (and xPos): the norm of the 2-D chunk c, channels (c, c + d/2) of the head — the
+  rotate-half pairing of :mod:`pope_bench.encodings.rope` (d/2 frequencies, θ_c = base^(−2c/d));
 * PoPE: the magnitude softplus(x_c) of channel c (d frequencies, θ_c = base^(−c/d)).
 
-Frequency index 0 is the fastest (θ = 1) in both. q and k are the raw projections (the
+Frequency index 0 is the fastest (θ = 1). q and k are the raw projections (the
 output of each layer's ``qkv`` linear, before any position is applied), captured with
 forward hooks. The paper averaged over 10 Shakespeare sonnets; pope-bench averages over
 ``tokens`` tokens of held-out text — by default the held-out King James Bible books, the
 text the bundled models never saw — cut into windows of the cell's length L. Rows carry
 ``layer`` and ``frequency``; heads are averaged (the paper's heat-maps are per layer).
 
-``learned_delta`` — PoPE's learned phase bias δ, clamped to [−2π, 0] as in the forward
+``learned_delta`` — the learned phase bias δ of encodings that have one (PoPE's), clamped to [−2π, 0] as in the forward
 pass, one row per layer × head × frequency (``layer``, ``head``, ``frequency``). It reads
 weights only, so the cell's length does not change it.
 
@@ -28,9 +29,9 @@ projections nor δ, so a variant would repeat its base's rows.
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from pydantic import PositiveInt
 
+from ..encodings import encodings
 from ..errors import BadInput
 from ..tokenizers import encode_text
 from .base import Metric, TaskType
@@ -52,28 +53,19 @@ def not_native(task: str, model: str) -> BadInput:
                     f"pope-bench checkpoint (train one with `pope-bench train`)")
 
 
-def chunk_usage(x: torch.Tensor, pe: str) -> torch.Tensor:
-    """Per-frequency magnitude of per-head vectors x (..., d): RoPE's chunk norms
-    |(x_c, x_{c+d/2})| (d/2 of them) or PoPE's softplus(x_c) (d of them)."""
-    x = x.float()
-    if pe == "rope":
-        first, second = x.chunk(2, dim=-1)
-        return torch.hypot(first, second)
-    return F.softplus(x)
-
-
 class _UsageMeter:
     """Forward hook on one layer's ``qkv`` linear: sums per-(head, frequency) usage of q and k."""
 
-    def __init__(self, attn, pe: str):
-        self.attn, self.pe = attn, pe
+    def __init__(self, attn):
+        self.attn = attn
+        self.probe = type(attn.encoding).frequency_usage
         self.sums: dict[str, torch.Tensor] = {}
         self.tokens = 0
 
     def __call__(self, module, inputs, output):
         q, k, _ = (self.attn.split_heads(t) for t in output.chunk(3, dim=-1))  # (B, H, L, d)
         for name, x in (("q_usage", q), ("k_usage", k)):
-            total = chunk_usage(x, self.pe).sum(dim=(0, 2)).double().cpu()  # (H, n_freq)
+            total = self.probe(x).sum(dim=(0, 2)).double().cpu()  # (H, n_freq)
             self.sums[name] = self.sums.get(name, 0) + total
         self.tokens += q.shape[0] * q.shape[2]
 
@@ -81,7 +73,14 @@ class _UsageMeter:
 class _NativeAnalysis(TaskType):
     """Shared model checks: an unscaled native checkpoint with one of ``encodings``."""
 
-    encodings: tuple[str, ...] = ()
+    @property
+    def encodings(self) -> tuple[str, ...]:
+        """The registered encodings this analysis can read."""
+        return tuple(name for name, cls in encodings().items() if self.reads(cls))
+
+    @staticmethod
+    def reads(cls) -> bool:
+        raise NotImplementedError
 
     def suits(self, entry) -> bool:
         return self._native(entry) and super().suits(entry)
@@ -114,7 +113,10 @@ class FrequencyUsageTask(CorpusDocuments, _NativeAnalysis):
     type_name = "frequency_usage"
     metrics = ("q_usage", "k_usage")
     Params = FrequencyUsageParams
-    encodings = ("rope", "pope")
+
+    @staticmethod
+    def reads(cls) -> bool:
+        return cls.frequency_usage is not None
 
     def windows(self, lm, length: int, budget: int) -> list[list[int]]:
         """Consecutive windows of ``length`` tokens, in document order, until ``budget``
@@ -134,7 +136,7 @@ class FrequencyUsageTask(CorpusDocuments, _NativeAnalysis):
     def evaluate(self, lm, length, seed, limit, batch_size):
         layers = attention_layers(lm, self.name)
         windows = self.windows(lm, length, int(limit or self.params.tokens))
-        meters = [_UsageMeter(attn, lm.entry.pe) for attn in layers]
+        meters = [_UsageMeter(attn) for attn in layers]
         hooks = [attn.qkv.register_forward_hook(meter) for attn, meter in zip(layers, meters)]
         base = getattr(lm.model, lm.model.base_model_prefix)  # the LM head is not needed
         try:
@@ -156,7 +158,10 @@ class FrequencyUsageTask(CorpusDocuments, _NativeAnalysis):
 class LearnedDeltaTask(_NativeAnalysis):
     type_name = "learned_delta"
     metrics = ("delta",)
-    encodings = ("pope",)
+
+    @staticmethod
+    def reads(cls) -> bool:
+        return hasattr(cls, "clamped_delta")
 
     def suits(self, entry) -> bool:  # δ exists in every domain's PoPE model
         return self._native(entry)

@@ -15,7 +15,8 @@ import pandas as pd
 import yaml
 
 from ..errors import BadInput
-from ..plots import PE_COLORS, SCALING_STYLES
+from ..encodings import appearance
+from ..plots import SCALING_STYLES
 
 
 def read_curve(folder: Path) -> pd.DataFrame:
@@ -63,7 +64,7 @@ def plot_training_curves(folders: list[Path], out: Path, name: str = "training_c
         style = SCALING_STYLES[encodings[:i].count(pe) % len(SCALING_STYLES)]  # a second run of an encoding: dashed
         for ax, column in zip(axes[0], panels):
             if column in curve:
-                ax.plot(curve["examples"], curve[column], style, color=PE_COLORS.get(pe, "black"),
+                ax.plot(curve["examples"], curve[column], style, color=appearance(pe).color,
                         label=curve["run"].iloc[0], lw=1.2)
     stage_ends = sorted({end for curve in curves for end in curve.attrs["stage_ends"]})
     for ax, column in zip(axes[0], panels):

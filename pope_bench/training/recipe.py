@@ -56,8 +56,11 @@ class DataSection(StrictModel):
 
 
 def encoding_field_names() -> set[str]:
-    """Keys a recipe's model section may carry for the encoding chosen with ``--pe``."""
-    return {"pe_base", "delta_init"}
+    """Keys a recipe's model section may carry for the encoding chosen with ``--pe``: any
+    registered encoding's declared fields (``--pe`` picks which apply when the model is built)."""
+    from ..encodings import field_owners
+
+    return set(field_owners())
 
 
 class ModelSection(BaseModel):

@@ -23,6 +23,7 @@ import torch
 import yaml
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
+from ..encodings import field_owners
 from ..errors import BadInput
 from ..modeling import PopeBenchConfig, PopeBenchForCausalLM
 from .batches import batch_source, training_stages
@@ -39,7 +40,10 @@ def lr_at(step: int, train: dict) -> float:
 
 
 def build_model(recipe: dict, pe: str, vocab_size: int) -> PopeBenchForCausalLM:
-    model_cfg = {k: v for k, v in recipe["model"].items()}
+    """A recipe serves every encoding: its ``model`` section may set any encoding's fields
+    (text-tiny sets PoPE's ``delta_init``), and only those of ``pe`` reach the config."""
+    owners = field_owners()
+    model_cfg = {k: v for k, v in recipe["model"].items() if k not in owners or pe in owners[k]}
     config = PopeBenchConfig(
         vocab_size=vocab_size,
         pe=pe,
