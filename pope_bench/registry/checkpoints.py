@@ -10,6 +10,11 @@ An entry is one of:
   with eval-time RoPE scaling. ``factor: auto`` ties the factor to L / train_length at
   each evaluated length L (no scaling at or below the train length).
 
+Training seeds: ``seed`` (the seed the checkpoint was trained with) and ``group`` (a name
+shared by checkpoints of one recipe trained with different seeds). Tables and plots show
+the spread over a group's checkpoints as the spread over training seeds — the paper's
+"± over 3 seeds"; a variant belongs to no group unless it names one.
+
 ``--model`` also accepts a bare local folder or a hub id.
 """
 
@@ -47,6 +52,9 @@ class ModelEntry:
     base: str | None = None
     description: str = ""
     max_length: int | None = None
+    # training seeds (see the module docstring)
+    seed: int | None = None
+    group: str | None = None
     extra: dict = field(default_factory=dict)
 
     @property
@@ -127,7 +135,7 @@ def load_registry(path: Path) -> dict[str, ModelEntry]:
         if base.pe not in ("rope", "pope"):
             raise BadInput(f"{path}: {name!r} scales {base.name!r}, whose pe {base.pe!r} has no frequencies")
         entries[name] = ModelEntry(
-            **{**base.__dict__, "name": name, "base": base.name,
+            **{**base.__dict__, "name": name, "base": base.name, "group": _seed_fields(name, spec)[1],
                "rope_scaling": _validate_scaling(name, spec.get("rope_scaling")),
                "description": spec.get("description", f"{base.name} with {spec.get('rope_scaling')}")}
         )
@@ -146,6 +154,7 @@ def _entry_from(name: str, spec: dict, root: Path) -> ModelEntry:
     unknown = set(spec) - known
     if unknown:
         raise BadInput(f"entry {name!r}: unknown field(s) {', '.join(sorted(unknown))}")
+    seed, group = _seed_fields(name, spec)
     return ModelEntry(
         name=name,
         pe=spec["pe"],
@@ -158,7 +167,19 @@ def _entry_from(name: str, spec: dict, root: Path) -> ModelEntry:
         rope_scaling=_validate_scaling(name, spec["rope_scaling"]) if spec.get("rope_scaling") else None,
         description=spec.get("description", ""),
         max_length=spec.get("max_length"),
+        seed=seed,
+        group=group,
     )
+
+
+def _seed_fields(name: str, spec: dict) -> tuple[int | None, str | None]:
+    """An entry's (seed, group), checked."""
+    seed, group = spec.get("seed"), spec.get("group")
+    if seed is not None and type(seed) is not int:
+        raise BadInput(f"entry {name!r}: seed must be an integer, got {seed!r}")
+    if group is not None and not (isinstance(group, str) and group):
+        raise BadInput(f"entry {name!r}: group must be a non-empty string, got {group!r}")
+    return seed, group
 
 
 def entry_for(name: str, registry: dict[str, ModelEntry]) -> ModelEntry:
