@@ -1,10 +1,13 @@
 """Metric-vs-length plots of a results folder (``pope-bench plot DIR``, also the end of
 ``run``). They read rows only — a figure never recomputes a metric.
 
-Per task: its main metric against length, one line per model, colour and marker by
-encoding (each encoding class declares its own; eval-time scaling variants are dashed /
-dotted in their encoding's colour), a dashed vertical line at each model's train length, and a
-log-2 length axis when the lengths double. Written as PNG and SVG.
+Per task: its main metric against length, one line per model (or registry group of
+training seeds), colour and marker by encoding (each encoding class declares its own; eval-time
+scaling variants are dashed / dotted in their encoding's colour), a band whose meaning the
+legend states (:func:`pope_bench.aggregate.spread`: std over training seeds, over test
+re-draws, or one stderr and its method), the task's trivial baselines (``baseline*``
+metrics) as grey reference lines, a dashed vertical line at each model's train length,
+and a log-2 length axis when the lengths double. Written as PNG and SVG.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .aggregate import spread, unit
 from .errors import BadInput
 from .results import headline, load
 
@@ -45,20 +49,26 @@ def plot_task(frame: pd.DataFrame, task: str, out: Path) -> list[Path]:
     if rows.empty:
         return []
     metric = main_metric(rows)
+    baselines = headline(rows[rows["metric"].astype(str).str.startswith("baseline")])
     rows = headline(rows[rows["metric"] == metric])
     if rows.empty:  # an analysis task (per layer / frequency maps): `pope-bench figures` draws those
         return []
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     scalings = sorted(set(rows["scaling"]) - {"none"})
-    for model, group in rows.groupby("model", sort=True):
+    for name, group in rows.groupby(unit(rows), sort=True):
         pe, scaling = group["pe"].iloc[0], group["scaling"].iloc[0]
         style = "-" if scaling == "none" else SCALING_STYLES[1 + scalings.index(scaling) % 3]
         look = appearance(pe)
-        curve = group.groupby("length")["value"].agg(["mean", "std"]).reset_index()
-        ax.plot(curve["length"], curve["mean"], style, marker=look.marker, ms=3, color=look.color, label=model)
+        curve = spread(group, "length")
+        band = "; ".join(dict.fromkeys(w for w in curve["what"] if w))
+        ax.plot(curve["length"], curve["mean"], style, marker=look.marker, ms=3, color=look.color,
+                label=name + (f" (band ± {band})" if band else ""))
         if curve["std"].notna().any():
             ax.fill_between(curve["length"], curve["mean"] - curve["std"], curve["mean"] + curve["std"],
                             color=look.color, alpha=0.15)
+    for i, (baseline, group) in enumerate(baselines.groupby("metric", sort=True)):
+        curve = group.groupby("length")["value"].mean()
+        ax.plot(curve.index, curve.to_numpy(), ls=SCALING_STYLES[1 + i % 3], lw=1, color="grey", label=baseline)
     for train_length in sorted(set(rows["train_length"])):
         ax.axvline(train_length, color="black", ls="--", lw=0.8, alpha=0.5)
     if doubling(rows["length"]):

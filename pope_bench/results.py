@@ -4,6 +4,11 @@
 finishes, so a crash loses at most the cell in flight, and a rerun skips every cell whose
 ``cell_key`` already has ``status == "ok"`` rows. ``results.csv`` and ``results.parquet``
 are exports of it; :func:`load` reads it into a pandas DataFrame in one call.
+
+Columns beyond the design's minimum: ``documents`` (distinct documents a perplexity cell
+scored), ``stderr_method`` (what ``stderr`` is: binomial, per_example, window_clustered,
+window_bootstrap), ``train_seed`` and ``group`` (the registry's training seed and the
+group of checkpoints of one recipe); empty where they do not apply.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ COLUMNS = [
     "model", "pe", "scaling", "train_length", "task", "metric", "length", "length_ratio", "value",
     "stderr", "n", "seed", "status", "device", "dtype", "elapsed_s", "run_id", "version", "git_sha",
     "timestamp", "cell_key", "position", "depth", "window", "skipped", "error", "layer", "frequency", "head",
+    "documents", "stderr_method", "train_seed", "group",
 ]
 RESULTS_FILE = "results.jsonl"
 #: what identifies one row: a cell's metric, at one curve point (position, depth, layer, frequency, head)

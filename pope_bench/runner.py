@@ -128,6 +128,7 @@ def plan(options: RunOptions) -> list[Cell]:
             fingerprint = fingerprints[entry.name]
             wanted = lengths or parse_lengths(task.definition.default_lengths)
             for length in resolve_lengths(wanted, entry.train_length, entry.length_limit, entry.name):
+                task.check_cell(length, options.limit)
                 for seed in options.seeds:
                     key = cell_key(fingerprint, entry, task, length, seed, options.limit)
                     cells.append(Cell(entry, task, length, seed, key))
@@ -249,7 +250,9 @@ def _rows(cell, lm, metrics, status, error, elapsed, run_id) -> list[dict]:
         "device": str(lm.device), "dtype": str(lm.dtype).removeprefix("torch."), "elapsed_s": round(elapsed, 4),
         "run_id": run_id, "version": __version__, "git_sha": git_sha(),
         "timestamp": datetime.now(timezone.utc).isoformat(timespec="seconds"), "cell_key": cell.key,
+        "train_seed": cell.entry.seed, "group": cell.entry.group,
     }
     if status != "ok":
         return [{**base, "metric": cell.task.main_metric, "value": None, "error": error}]
-    return [{**base, "metric": m.metric, "value": m.value, "stderr": m.stderr, "n": m.n, **m.extra} for m in metrics]
+    return [{**base, "metric": m.metric, "value": m.value, "stderr": m.stderr, "stderr_method": m.stderr_method,
+             "n": m.n, **m.extra} for m in metrics]

@@ -111,3 +111,31 @@ def _model_in(annotation):
             if found is not None:
                 return found
     return None
+
+
+def reference(schemas: dict[str, type[BaseModel]]) -> str:
+    """Markdown tables of the schemas' fields (type, default), generated from the classes
+    themselves so the reference cannot drift from them (``docs/input-files.md``)."""
+    parts = []
+    for title, schema in schemas.items():
+        parts += [f"### {title}: `{schema.__module__}.{schema.__qualname__}`", "",
+                  " ".join((schema.__doc__ or "").split()), "", "| field | type | default |", "|---|---|---|"]
+        for name, field in schema.model_fields.items():
+            kind = _type_name(field.annotation).replace("|", "\\|")
+            default = "required" if field.is_required() else f"`{field.get_default(call_default_factory=True)!r}`"
+            parts.append(f"| `{name}` | {kind} | {default} |")
+        parts.append("")
+    return "\n".join(parts)
+
+
+def _type_name(annotation) -> str:
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin in (typing.Union, types.UnionType):
+        return " | ".join(_type_name(a) for a in args)
+    if origin is typing.Literal:
+        return " | ".join(repr(a) for a in args)
+    if origin is typing.Annotated:
+        return _type_name(args[0])
+    if origin in (list, tuple, dict):
+        return f"{origin.__name__}[{', '.join(_type_name(a) for a in args if a is not Ellipsis)}]"
+    return "None" if annotation is type(None) else getattr(annotation, "__name__", str(annotation))

@@ -11,6 +11,7 @@ and a task names the one its data needs, so the pairing can be checked before an
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import accumulate
 
 from .data.dna import Dna6Tokenizer
 from .data.music import JsbTokenizer
@@ -80,10 +81,24 @@ def encode_text(tokenizer, text: str) -> list[int]:
     return tokenizer.encode(text)
 
 
-def token_byte_lengths(tokenizer, vocab_size: int):
-    """UTF-8 bytes each token id stands for, as a (vocab_size,) tensor (for bits per byte)."""
-    import torch
+def encode_with_byte_ends(tokenizer, text: str) -> tuple[list[int], list[int] | None]:
+    """Token ids of ``text`` and, for each token, the offset in ``text.encode()`` where it
+    ends — so the tokens ``ids[a:b]`` cover exactly ``ends[b-1] - ends[a-1]`` bytes of the
+    text (bits per byte). ``None`` when the tokenizer cannot say (only the byte tokenizer
+    and transformers' fast tokenizers, through their offset mappings, can).
 
+    Decoding single ids would not do: a byte-level BPE token that holds part of a UTF-8
+    character decodes to U+FFFD, 3 bytes. A character split over several tokens is
+    attributed to the last of them, so contiguous spans always add up to the text's bytes.
+    """
     if isinstance(tokenizer, ByteTokenizer):
-        return torch.ones(vocab_size, dtype=torch.long)
-    return torch.tensor([len(tokenizer.decode([i]).encode("utf-8")) for i in range(vocab_size)])
+        ids = tokenizer.encode(text)
+        return ids, list(range(1, len(ids) + 1))
+    if not getattr(tokenizer, "is_fast", False):
+        return encode_text(tokenizer, text), None
+    encoded = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
+    ends = list(accumulate((end for _, end in encoded["offset_mapping"]), max, initial=0))[1:]
+    if not text.isascii():  # character offsets → byte offsets
+        byte_at = list(accumulate((len(c.encode("utf-8")) for c in text), initial=0))
+        ends = [byte_at[end] for end in ends]
+    return encoded["input_ids"], ends

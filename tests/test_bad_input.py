@@ -331,3 +331,14 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(world, case, monkeypatc
     assert expected in lines[0], lines[0]
     assert "Traceback" not in result.output and result.stdout == ""
     assert snapshot(world) == before, "a refused command wrote or changed files"
+
+
+def test_the_input_file_reference_is_generated_from_the_schemas():
+    """docs/input-files.md is the schemas' own output; editing a field without regenerating it fails here."""
+    import importlib.util
+
+    path = Path(__file__).parent.parent / "docs" / "make_input_files.py"
+    spec = importlib.util.spec_from_file_location("make_input_files", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert path.with_name("input-files.md").read_text() == module.render()

@@ -142,14 +142,18 @@ def test_scorer_on_a_transformers_model_with_bpe():
 def test_multiple_choice_acc_and_acc_norm_match_reference(byte_lm, monkeypatch):
     rng = random.Random(2)
     words = ["stone", "river", "a", "longer answer here", "the end", "xy"]
-    items = [Item(f"Question: q{i}?\nAnswer:", tuple(rng.sample(words, 3)), rng.randrange(3)) for i in range(20)]
+    items = [Item(f"Question: q{i}?\nAnswer:", tuple(rng.sample(words, 2 + i % 3)), rng.randrange(2))
+             for i in range(20)]
     rows = by_metric(task_over(MultipleChoiceTask, items, monkeypatch).evaluate(byte_lm, 1, 0, None, 64))
+    # chance on these examples: 2, 3 or 4 candidates each
+    assert rows[("baseline_chance", None)].value == pytest.approx(sum(1 / (2 + i % 3) for i in range(20)) / 20)
     acc, acc_norm = [], []
     for item in items:
         context = list(item.context.encode())
         lls = [reference(byte_lm.model, context, list((" " + c).encode()))[0] for c in item.choices]
-        acc.append(max(range(3), key=lambda i: lls[i]) == item.gold)
-        acc_norm.append(max(range(3), key=lambda i: lls[i] / len(item.choices[i])) == item.gold)
+        choices = range(len(item.choices))
+        acc.append(max(choices, key=lambda i: lls[i]) == item.gold)
+        acc_norm.append(max(choices, key=lambda i: lls[i] / len(item.choices[i])) == item.gold)
     assert rows[("acc", None)].value == pytest.approx(sum(acc) / 20)
     assert rows[("acc_norm", None)].value == pytest.approx(sum(acc_norm) / 20)
     assert rows[("acc", None)].n == 20 and rows[("acc", None)].extra["skipped"] == 0
@@ -205,6 +209,8 @@ def test_minimal_pairs_mean_over_paradigms_matches_reference(byte_lm, monkeypatc
     assert len(means) == 6 and rows[("acc", None)].value == pytest.approx(sum(means) / len(means))
     flat = [x for v in by_paradigm.values() for x in v]
     assert rows[("acc_micro", None)].value == pytest.approx(sum(flat) / len(flat))
+    assert rows[("baseline_chance", None)].value == 0.5 and rows[("baseline_chance", None)].stderr_method == "binomial"
+    assert rows[("acc", None)].stderr_method == "per_example"
 
 
 def test_candidate_cloze_matches_reference(byte_lm, monkeypatch):

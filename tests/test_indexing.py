@@ -276,6 +276,62 @@ def test_a_trained_looking_model_scores_high():
     assert metrics[1].value == pytest.approx(math.log1p((CHARS.vocab_size - 1) * math.exp(-10.0)), abs=2e-6)
 
 
+class Answers(torch.nn.Module):
+    """A rigged model that always answers ``answer(prompt)`` (a trivial guesser)."""
+
+    config = tiny_model().config
+
+    def __init__(self, answer):
+        super().__init__()
+        self.answer = answer
+
+    def forward(self, input_ids, use_cache=False, logits_to_keep=0):
+        logits = torch.zeros(len(input_ids), 1, CHARS.vocab_size)
+        for i, row in enumerate(input_ids.tolist()):
+            logits[i, 0, CHARS.encode(self.answer(CHARS.decode(row).lstrip("|")))[0]] = 10.0
+        return type("Out", (), {"logits": logits})
+
+
+@pytest.mark.parametrize("name,guesser,baseline", [
+    ("indirect_indexing", lambda prompt: prompt.split(", ")[1], "baseline_source"),
+    ("position_indexing", lambda prompt: prompt[0] if prompt.split(", ")[1][0] == "+" else prompt.split(", ")[0][-1],
+     "baseline_end"),
+])
+@pytest.mark.parametrize("ratio", [1, 2])
+def test_a_model_that_ignores_the_shift_scores_its_baseline(name, guesser, baseline, ratio):
+    """Always answering the source letter (shift +0) or the end letter (k = 0) is a model
+    that learned nothing about position; its accuracy is the reported baseline, exactly."""
+    metrics = {m.metric: m for m in task(name).evaluate(loaded(Answers(guesser)), ratio * TRAIN_LENGTH, seed=1,
+                                                         limit=300, batch_size=64)}
+    assert metrics["accuracy"].value == metrics[baseline].value > 0.01
+    assert metrics["baseline_alphabet"].value == pytest.approx(1 / 52)
+    assert {m.stderr_method for m in metrics.values()} == {"binomial", "per_example"}
+
+
+@pytest.mark.parametrize("name", ["indirect_indexing", "position_indexing", "content_indexing"])
+@pytest.mark.parametrize("ratio", [1, 4])
+def test_reachable_baseline_is_a_uniform_guess_over_the_letters_the_rule_reaches(name, ratio):
+    """An independent enumeration of the letters each example's rule can produce (every
+    shift the sampler allows, every k, every value), against the reported baseline."""
+    generator = task(name).generator_at(ratio * TRAIN_LENGTH, TRAIN_LENGTH)
+    examples = generator.test_split(200, seed=0)
+    expected = []
+    for example in examples:
+        parts = example.prompt.split(", ")
+        letters, m = parts[0], generator.max_shift
+        if name == "indirect_indexing":
+            at = letters.index(parts[1])
+            reach = {letters[at + d] for d in range(-m, m + 1) if 0 <= at + d < len(letters)}
+        elif name == "position_indexing":
+            reach = {PositionIndexing.answer(list(letters), parts[1][0], k) for k in range(min(m, len(letters) - 1) + 1)}
+        else:
+            reach = {letters[i + 1] for i in range(0, len(letters), 2)}
+        assert example.target in reach
+        expected.append(1 / len(reach))
+    reported = [generator.baselines(e)["baseline_reachable"] for e in examples]
+    assert reported == pytest.approx(expected)
+
+
 # ----------------------------------------------------------------------------- bad input
 
 

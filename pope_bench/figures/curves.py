@@ -1,8 +1,12 @@
 """Line charts: a metric against length (the paper's Fig. 2: perplexity vs evaluation
 length) or against position inside the window (loss by position, where extrapolation
-breaks). One line per model — colour = method, style = size — with the mean over seeds
-and a band of ± one standard deviation when there are several. A dashed line marks the
-train length (1× on a length-ratio axis), and a doubling axis is drawn in log 2.
+breaks). One line per model, or per registry group (checkpoints of one recipe trained
+with different seeds) — colour = method, style = size — with a band whose meaning the
+legend states: ± the std over training seeds (a group), else over test re-draws
+(``--seed``), else ± one stderr of a single row (binomial, window-clustered, …). The
+trivial baselines the task reports on the same examples (``baseline*`` metrics) are grey
+reference lines. A dashed line marks the train length (1× on a length-ratio axis), and a
+doubling axis is drawn in log 2.
 """
 
 from __future__ import annotations
@@ -13,8 +17,9 @@ import pandas as pd
 from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from ..plots import doubling
+from ..aggregate import spread, unit
 from .charts import method_colors, method_marker, panel_grid, save, size_styles, value_label
-from .rows import method_label
+from .rows import baseline_label, method_label
 from .specs import FigureSpec
 
 X_LABELS = {
@@ -24,22 +29,29 @@ X_LABELS = {
 }
 
 
-def draw_curves(spec: FigureSpec, rows: pd.DataFrame, sizes: dict[str, str], out: Path) -> list[Path]:
+BASELINE_STYLES = [":", "-.", (0, (1, 3)), (0, (5, 2, 1, 2))]
+
+
+def draw_curves(spec: FigureSpec, rows: pd.DataFrame, sizes: dict[str, str], out: Path,
+                baselines: pd.DataFrame | None = None) -> list[Path]:
     plt, fig, axes, filled = panel_grid(rows, spec, 4.8, 3.4)
     colors = method_colors(rows["method"])
     styles = size_styles(sizes[m] for m in set(rows["model"]))
     legend = {}
     plain = FuncFormatter(lambda value, _: f"{value:g}")
     for ax, part in filled:
-        for model, group in part.groupby("model", sort=True):
-            method, size = group["method"].iloc[0], sizes[model]
-            curve = (group.groupby(spec.x)["value"].agg(["mean", "std"]) * spec.scale).reset_index()
-            (line,) = ax.plot(curve[spec.x], curve["mean"], styles[size], marker=method_marker(method), ms=3,
-                              color=colors[method])
+        for name, group in part.groupby(unit(part), sort=True):
+            method, size = group["method"].iloc[0], sizes[group["model"].iloc[0]]
+            curve = spread(group, spec.x)
+            curve[["mean", "std"]] *= spec.scale
+            (line,) = ax.plot(curve[spec.x], curve["mean"], styles[size], marker=method_marker(method), ms=3, color=colors[method])
             if curve["std"].notna().any():
                 ax.fill_between(curve[spec.x], curve["mean"] - curve["std"], curve["mean"] + curve["std"],
                                 color=colors[method], alpha=0.15)
-            legend.setdefault(f"{model} ({method_label(method)}, {size})", line)
+            band = "; ".join(dict.fromkeys(w for w in curve["what"] if w))
+            legend.setdefault(f"{name} ({method_label(method)}, {size})" + (f", band ± {band}" if band else ""), line)
+        if baselines is not None:
+            _draw_baselines(ax, spec, baselines[baselines["task"].isin(set(part["task"]))], legend)
         marks = [1] if spec.x == "length_ratio" else sorted(set(part["train_length"]))
         for mark in marks:
             ax.axvline(mark, color="black", ls="--", lw=0.8, alpha=0.5)
@@ -54,3 +66,13 @@ def draw_curves(spec: FigureSpec, rows: pd.DataFrame, sizes: dict[str, str], out
         ax.set_ylabel(spec.y_label or value_label(spec, "metric", part["metric"].iloc[0]))
     axes[0][0].legend(legend.values(), legend.keys(), fontsize=7)
     return save(plt, fig, out, spec.name)
+
+
+def _draw_baselines(ax, spec: FigureSpec, rows: pd.DataFrame, legend: dict) -> None:
+    """One grey reference line per baseline metric: its mean over models and seeds at each x
+    (the same examples for every model of one train length)."""
+    for i, (metric, group) in enumerate(rows.groupby("metric", sort=True)):
+        curve = group.groupby(spec.x)["value"].mean() * spec.scale
+        (line,) = ax.plot(curve.index, curve.to_numpy(), ls=BASELINE_STYLES[i % len(BASELINE_STYLES)], lw=1,
+                          color="grey")
+        legend.setdefault(baseline_label(metric), line)

@@ -16,7 +16,7 @@ import pandas as pd
 from .curves import draw_curves
 from .heatmaps import draw_heatmaps
 from .page import write_page
-from .rows import MissingRows, ResultSet, load_results, model_sizes, select_groups
+from .rows import MissingRows, ResultSet, baseline_rows, load_results, model_sizes, select_groups
 from .specs import FigureSpec, bundled, load_spec
 from .tables import build_table
 
@@ -53,7 +53,10 @@ def render_figure(spec: FigureSpec, results: ResultSet, out: Path, sizes: dict[s
     else:
         parts, notes = select_groups(frame, spec, [("", [task], spec.metric) for task in spec.tasks])
         rows, markdown = pd.concat([part for part in parts if part is not None]), None
-        files = draw_heatmaps(spec, rows, out) if spec.kind == "heatmap" else draw_curves(spec, rows, sizes, out)
+        if spec.kind == "heatmap":
+            files = draw_heatmaps(spec, rows, out)
+        else:
+            files = draw_curves(spec, rows, sizes, out, baseline_rows(frame, spec, set(rows["task"])))
     commands = sorted({results.commands[r] for r in set(rows["run_id"]) if r in results.commands})
     return Rendered(spec, files, rows, {m: sizes[m] for m in sorted(set(rows["model"]))}, commands, markdown, notes)
 

@@ -136,6 +136,31 @@ def select(frame: pd.DataFrame, spec: FigureSpec, tasks, metrics) -> pd.DataFram
     return rows
 
 
+#: how the trivial baselines read in tables and legends (the task types define them)
+BASELINE_LABELS = {
+    "baseline_alphabet": "uniform over the 52 letters",
+    "baseline_reachable": "uniform over the letters the rule reaches",
+    "baseline_source": "always the source letter",
+    "baseline_end": "always the end letter (k = 0)",
+    "baseline_chance": "chance (uniform over the candidates)",
+}
+
+
+def baseline_rows(frame: pd.DataFrame, spec: FigureSpec, tasks) -> pd.DataFrame:
+    """The ok headline rows of ``tasks`` whose metric is a trivial baseline (``baseline*``:
+    computed by the task on the same examples), through the spec's filters."""
+    rows = frame[frame["task"].isin(list(tasks)) & (frame["status"] == "ok")
+                 & frame["metric"].astype(str).str.startswith("baseline")]
+    rows = rows[rows[[c for c in INDEX_COLUMNS if c in rows]].isna().all(axis=1)]
+    for column, wanted in spec.filters.items():
+        rows = rows[rows[column].isin(as_list(wanted))] if column in rows else rows.iloc[:0]
+    return rows
+
+
+def baseline_label(metric: str) -> str:
+    return "baseline: " + BASELINE_LABELS.get(metric, metric.removeprefix("baseline").strip("_"))
+
+
 def select_groups(frame: pd.DataFrame, spec: FigureSpec, groups) -> tuple[list, list[str]]:
     """:func:`select` for each (label, tasks, metrics) group — a table's columns, a chart's
     tasks: the slices (None where a group has no rows) and a note for each missing one.

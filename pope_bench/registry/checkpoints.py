@@ -10,6 +10,11 @@ An entry is one of:
   with eval-time RoPE scaling. ``factor: auto`` ties the factor to L / train_length at
   each evaluated length L (no scaling at or below the train length).
 
+Training seeds: ``seed`` (the seed the checkpoint was trained with) and ``group`` (a name
+shared by checkpoints of one recipe trained with different seeds). Tables and plots show
+the spread over a group's checkpoints as the spread over training seeds — the paper's
+"± over 3 seeds"; a variant belongs to no group unless it names one.
+
 ``--model`` also accepts a bare local folder or a hub id.
 """
 
@@ -19,9 +24,9 @@ import hashlib
 import json
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import PositiveInt, StrictBool, field_validator, model_validator
+from pydantic import Field, NonNegativeInt, PositiveInt, StrictBool, field_validator, model_validator
 
 from ..encodings import SCALING_TYPES, RoPE, get_encoding, origin
 from ..errors import BadInput, closest
@@ -51,6 +56,9 @@ class ModelEntry:
     base: str | None = None
     description: str = ""
     max_length: int | None = None
+    # training seeds (see the module docstring)
+    seed: int | None = None
+    group: str | None = None
 
     @property
     def domain(self) -> str:
@@ -120,6 +128,10 @@ class CheckpointSpec(StrictModel):
     max_length: PositiveInt | None = None
     trust_remote_code: StrictBool = False
     rope_scaling: RopeScaling | None = None
+    #: the seed the checkpoint was trained with
+    seed: NonNegativeInt | None = None
+    #: a name shared by checkpoints of one recipe trained with different seeds
+    group: Annotated[str, Field(min_length=1)] | None = None
 
     @field_validator("pe")
     @classmethod
@@ -146,6 +158,8 @@ class VariantSpec(StrictModel):
     base: str
     rope_scaling: RopeScaling
     description: str = ""
+    #: a variant belongs to no training-seed group unless it names one
+    group: Annotated[str, Field(min_length=1)] | None = None
 
 
 def load_registry(path: Path) -> dict[str, ModelEntry]:
@@ -172,7 +186,8 @@ def load_registry(path: Path) -> dict[str, ModelEntry]:
         if not get_encoding(base.pe).rope_scaling:
             raise BadInput(f"{path}: {name!r} scales {base.name!r}, whose pe {base.pe!r} has no rotary "
                            f"frequencies (package {origin(base.pe)}); remove rope_scaling")
-        entries[name] = replace(base, name=name, base=base.name, rope_scaling=variant.rope_scaling.model_dump(),
+        entries[name] = replace(base, name=name, base=base.name, group=variant.group,
+                                rope_scaling=variant.rope_scaling.model_dump(),
                                 description=variant.description or f"{base.name} with {variant.rope_scaling.model_dump()}")
     return entries
 
@@ -190,6 +205,8 @@ def _entry_from(name: str, spec: CheckpointSpec, root: Path) -> ModelEntry:
         rope_scaling=spec.rope_scaling.model_dump() if spec.rope_scaling else None,
         description=spec.description,
         max_length=spec.max_length,
+        seed=spec.seed,
+        group=spec.group,
     )
 
 

@@ -23,13 +23,16 @@ from ..schema import StrictModel, check_identifier, validate
 class Metric:
     """One measured number of one cell. ``extra`` holds the columns that index curves
     inside a cell (``position`` for loss-by-position bins, ``depth`` for passkey) and
-    counts such as ``skipped`` — never packed into the metric name."""
+    counts such as ``skipped`` — never packed into the metric name. ``stderr_method`` says
+    what ``stderr`` is (``binomial``, ``per_example``, ``window_clustered``,
+    ``window_bootstrap``; see the task type), so no table or plot has to guess."""
 
     metric: str
     value: float
     stderr: float | None = None
     n: int = 0
     extra: dict = field(default_factory=dict)
+    stderr_method: str | None = None
 
 
 class TaskFile(StrictModel):
@@ -126,6 +129,10 @@ class TaskType:
                 + (f" with tokenizer {self.params.tokenizer!r}" if self.params.tokenizer else "")
                 + f"; {lm.entry.name!r} is a {lm.entry.domain} model ({lm.entry.tokenizer})"
             )
+
+    def check_cell(self, length: int, limit: int | None) -> None:
+        """BadInput for a cell that cannot run as asked (e.g. a budget below one window),
+        raised while the sweep is planned, before any work."""
 
     def data_checksums(self) -> dict[str, str]:
         """Checksums of the data this task reads, recorded in the run manifest."""

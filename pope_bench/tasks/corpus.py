@@ -17,7 +17,8 @@ class CorpusParams(TaskParams):
     """Params of a task that reads a corpus's documents."""
 
     corpus: str
-    split: Literal["train", "test"] = "test"
+    #: the corpus's split (held-out documents: test)
+    split: str = "test"
     #: which models suit the task: text, music, dna
     domain: Literal["text", "music", "dna"] = "text"
 

@@ -218,16 +218,27 @@ def mean_stderr(values: list[float]) -> tuple[float, float | None]:
 def grouped_accuracy(items: list[Item], scores: list[list[Score]]) -> list[Metric]:
     """``acc``: the mean over groups (BLiMP paradigms, CBT sub-tasks) of the fraction of
     examples whose gold candidate has the highest total log-likelihood — the paper's
-    "mean over paradigms / sub-tasks"; ``acc_micro``: the same over all examples."""
+    "mean over paradigms / sub-tasks"; ``acc_micro``: the same over all examples;
+    ``baseline_chance``: ``acc`` of a uniform guess among the candidates."""
     by_group: dict[str, list[float]] = {}
+    chance: dict[str, list[float]] = {}
     for item, score in zip(items, scores):
         hit = argmax_first([s.logprob for s in score]) == item.gold
         by_group.setdefault(item.group, []).append(float(hit))
+        chance.setdefault(item.group, []).append(1 / len(item.choices))
     means = [mean_stderr(v) for v in by_group.values()]
     acc = sum(m for m, _ in means) / len(means)
     stderr = math.sqrt(sum((s or 0.0) ** 2 for _, s in means)) / len(means)
     every = [v for values in by_group.values() for v in values]
-    return [Metric("acc", acc, stderr, len(every)), Metric("acc_micro", *mean_stderr(every), len(every))]
+    guess = sum(sum(v) / len(v) for v in chance.values()) / len(chance)
+    return [Metric("acc", acc, stderr, len(every)), Metric("acc_micro", *mean_stderr(every), len(every)),
+            chance_level(guess, len(every))]
+
+
+def chance_level(p: float, n: int) -> Metric:
+    """``baseline_chance``: the expected accuracy of a uniform guess among each example's
+    candidates on the same examples (binomial stderr), the reference line of an accuracy."""
+    return Metric("baseline_chance", p, math.sqrt(p * (1 - p) / n), n, stderr_method="binomial")
 
 
 # ---- the task-type base ---------------------------------------------------------------------
@@ -300,6 +311,8 @@ class DownstreamTask(TaskType):
         rows = [*self.aggregate(kept, scores), Metric("context_tokens", context, None, len(examples))]
         for row in rows:
             row.extra = {**row.extra, "skipped": skipped}
+            if row.stderr is not None and row.stderr_method is None:
+                row.stderr_method = "per_example"  # lm-eval's mean_stderr
         return rows
 
     def aggregate(self, items: list[Item], scores: list[list[Score]]) -> list[Metric]:
@@ -310,7 +323,7 @@ class GroupedChoiceTask(DownstreamTask):
     """Choice among candidates by total log-likelihood, averaged per group first
     (:func:`grouped_accuracy`): the minimal-pair and candidate-cloze task types."""
 
-    metrics = ("acc", "acc_micro", "context_tokens")
+    metrics = ("acc", "acc_micro", "baseline_chance", "context_tokens")
 
     def aggregate(self, items, scores):
         return grouped_accuracy(items, scores)

@@ -33,6 +33,16 @@ queried key) occurs exactly once, and every other letter is used as evenly as po
 (counts differ by at most one). Up to 52 letters that rule *is* "distinct letters with a
 uniform source", so the 1× task is untouched.
 
+Baselines. Next to its accuracy every cell reports, on the same test examples, the
+expected accuracy of guessers that do not solve the task (metrics ``baseline_*``, binomial
+stderr): ``baseline_alphabet`` — uniform over the 52 letters; ``baseline_reachable`` —
+uniform over the distinct letters the task's rule can reach (the letters inside the shift
+window around the source for ``indirect``, inside the first or last ``max_shift`` + 1 for
+``position``, the values present for ``content``); ``baseline_source`` (``indirect``) —
+always the source letter, right whenever the shift is ``+0``; ``baseline_end``
+(``position``) — always the end letter the sign names, right whenever k = 0. A model at
+``baseline_source`` has learned nothing about the shift.
+
 Splits. An example belongs to the test split iff a hash of its text is odd, so train and
 test examples are disjoint by construction at every length (the paper's splits are
 disjoint sets, 1M / 10k / 10k). The test split of a cell is a fixed seeded draw whose
@@ -148,6 +158,17 @@ class Generator:
     def sample(self, rng: random.Random) -> Example:
         raise NotImplementedError
 
+    def baselines(self, example: Example) -> dict[str, float]:
+        """The probability that each trivial guesser (module docstring) is right on
+        ``example`` — read back from the prompt this generator wrote."""
+        reachable, trivial = self.reachable(example)
+        return {"baseline_alphabet": 1 / len(LETTERS), "baseline_reachable": 1 / len(set(reachable)),
+                **{name: float(guess == example.target) for name, guess in trivial.items()}}
+
+    def reachable(self, example: Example) -> tuple[list[str], dict[str, str]]:
+        """(the letters the rule can reach, {baseline name: its fixed guess})."""
+        raise NotImplementedError
+
     def draw(self, rng: random.Random, split: str) -> Example:
         while True:
             example = self.sample(rng)
@@ -176,6 +197,12 @@ class IndirectIndexing(Generator):
         shift = rng.choice([d for d in range(-self.max_shift, self.max_shift + 1) if 0 <= where + d < len(letters)])
         return Example(f"{''.join(letters)}, {source}, {shift:+d}, ", self.answer(letters, source, shift))
 
+    def reachable(self, example):
+        letters, source, _, _ = example.prompt.split(", ")
+        where = letters.index(source)
+        window = letters[max(0, where - self.max_shift) : where + self.max_shift + 1]
+        return list(window), {"baseline_source": source}
+
 
 class PositionIndexing(Generator):
     kind = "position"
@@ -191,6 +218,12 @@ class PositionIndexing(Generator):
         letters = balanced(rng, LETTERS, rng.randint(*self.string_length))
         sign, k = rng.choice("+-"), rng.randint(0, min(self.max_shift, len(letters) - 1))
         return Example(f"{''.join(letters)}, {sign}{k}, ", self.answer(letters, sign, k))
+
+    def reachable(self, example):
+        letters, offset, _ = example.prompt.split(", ")
+        window = self.max_shift + 1
+        ends = letters[:window] if offset[0] == "+" else letters[-window:]
+        return list(ends), {"baseline_end": self.answer(list(letters), offset[0], 0)}
 
 
 class ContentIndexing(Generator):
@@ -219,6 +252,10 @@ class ContentIndexing(Generator):
         keys, key = with_unique(rng, UPPER, rng.randint(max(1, fewest), max(1, most)))
         pairs = [(k, rng.choice(LOWER)) for k in keys]
         return Example(f"{''.join(k + v for k, v in pairs)}, {key}, ", self.answer(pairs, key))
+
+    def reachable(self, example):
+        pairs = example.prompt.split(", ")[0]
+        return list(pairs[1::2]), {}
 
 
 KINDS = {cls.kind: cls for cls in (IndirectIndexing, PositionIndexing, ContentIndexing)}
@@ -275,8 +312,8 @@ class IndexingParams(TaskParams):
 
 
 class IndexingTask(TaskType):
-    """Target-token accuracy (argmax, binomial stderr) and NLL on the fixed test split
-    (params: :class:`IndexingParams`)."""
+    """Target-token accuracy (argmax, binomial stderr), NLL (per-example stderr) and the
+    trivial baselines (module docstring) on the fixed test split (params: :class:`IndexingParams`)."""
 
     type_name = "indexing"
     metrics = ("accuracy", "loss")
@@ -333,10 +370,19 @@ class IndexingTask(TaskType):
         accuracy, loss = float(correct.mean()), float(nll.mean())
         if not math.isfinite(loss):
             raise FloatingPointError(f"non-finite target NLL at L={length}")
+        chances = [generator.baselines(example) for example in examples]
+        baselines = {name: sum(c[name] for c in chances) / n for name in chances[0]}
         return [
-            Metric("accuracy", accuracy, math.sqrt(accuracy * (1 - accuracy) / n), n),
-            Metric("loss", loss, float(nll.std(correction=1)) / math.sqrt(n) if n > 1 else None, n),
+            binomial("accuracy", accuracy, n),
+            Metric("loss", loss, float(nll.std(correction=1)) / math.sqrt(n) if n > 1 else None, n,
+                   stderr_method="per_example"),
+            *(binomial(name, value, n) for name, value in baselines.items()),
         ]
+
+
+def binomial(name: str, p: float, n: int) -> Metric:
+    """An accuracy over ``n`` examples with its binomial standard error."""
+    return Metric(name, p, math.sqrt(p * (1 - p) / n), n, stderr_method="binomial")
 
 
 class IndexingMixture:

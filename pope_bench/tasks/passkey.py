@@ -79,8 +79,8 @@ class PasskeyTask(TaskType):
                 rng = random.Random(f"{self.name}:{seed}:{length}:{depth}:{t}")
                 examples.append(passkey_example(lm.tokenizer, filler, length, depth, rng)[0])
         hits = [float(s[0].greedy) for s in score_examples(lm.model, examples, batch_size * length, lm.device)]
-        rows = [Metric("acc", *mean_stderr(hits), len(hits))]
+        rows = [Metric("acc", *mean_stderr(hits), len(hits), stderr_method="per_example")]
         for i, depth in enumerate(self.depths):
             per_depth = hits[i * trials : (i + 1) * trials]
-            rows.append(Metric("acc", *mean_stderr(per_depth), trials, {"depth": depth}))
+            rows.append(Metric("acc", *mean_stderr(per_depth), trials, {"depth": depth}, "per_example"))
         return rows

@@ -3,34 +3,54 @@
 Two windowings, recorded in every row's ``window`` column (the paper, §3.5, does not say
 which it used):
 
-* ``full`` (default, the paper's reading): consecutive non-overlapping windows of L tokens,
-  each token scored once with full causal attention inside its window;
-* ``sliding`` with stride S: windows start every S tokens; the first scores all its
-  tokens, later ones only their last S, so every token is scored exactly once with at
-  least L − S tokens of context. Aggregated per token — not a mean of window means, the
-  flaw of YaRN's evaluation script.
+* ``full`` (default, the paper's reading): each document is tiled by non-overlapping
+  windows of L tokens, each token scored with full causal attention inside its window;
+* ``sliding`` with stride S: windows start every S tokens; a document's first window
+  scores all its tokens, later ones only their last S, so each scored token has at least
+  L − S tokens of context and no token is scored twice.
 
-Exactly ``tokens`` tokens are scored at every L (the last window is cut short), so lengths
-are comparable. Documents shorter than one window are skipped and counted, never padded.
-Metrics: ``perplexity`` (exp of the mean NLL), ``nll`` (nats/token), ``bits_per_byte``, and
-``loss_by_position`` — mean NLL in ``bins`` equal bins of the position inside the window,
-one row per bin with its start in the ``position`` column: the curve that shows where
-extrapolation breaks.
+Which windows are scored (the selection rule). The candidates are the windows of every
+document of the split that holds at least one window (shorter documents are skipped and
+counted in ``skipped``, never padded). A seeded uniform random sample of them, without
+replacement, is scored until exactly ``tokens`` (or ``--limit``) tokens are (the last
+window drawn is cut short), so lengths are comparable and the budget is spread over the
+whole split — every window equally likely, so documents are covered in proportion to
+their length. The seed namespace is the corpus, split, window mode, L and the cell's seed
+(not the model): every model with the same tokenizer scores the same windows, and other
+seeds are re-draws of the test windows. ``documents`` in each row counts the distinct
+documents scored. A budget below one window's tokens, or a split with no documents, is
+bad input before any work.
+
+Metrics, aggregated per token (not a mean of window means, the flaw of YaRN's evaluation
+script): ``perplexity`` (exp of the mean NLL), ``nll`` (nats/token), ``bits_per_byte``
+(summed NLL in bits over the UTF-8 bytes the scored tokens cover, for tokenizers that can
+say which bytes a token covers: see :func:`~pope_bench.tokenizers.encode_with_byte_ends`),
+and ``loss_by_position`` — mean NLL in ``bins`` equal bins of the position inside the
+window, one row per bin with its start in the ``position`` column: the curve that shows
+where extrapolation breaks. Every one of them has a standard error by window (token losses
+inside a window are correlated): ``stderr: clustered`` (default) or ``bootstrap`` with
+``resamples`` (:mod:`pope_bench.tasks.clustered`); each row's ``stderr_method`` names it.
 """
 
 from __future__ import annotations
 
 import math
+import random
 from typing import Literal
 
+import numpy as np
 import torch
-from pydantic import PositiveInt, model_validator
+import torch.nn.functional as F
+from pydantic import Field, PositiveInt, model_validator
 
 from ..errors import BadInput
-from ..tokenizers import encode_text, token_byte_lengths
+from ..tokenizers import encode_with_byte_ends
 from .base import Metric, TaskType
+from .clustered import ratio_stderr
 from .corpus import CorpusDocuments, CorpusParams
 from .scoring import token_nll
+
+STDERR_METHODS = {"clustered": "window_clustered", "bootstrap": "window_bootstrap"}
 
 
 class PerplexityParams(CorpusParams):
@@ -41,11 +61,17 @@ class PerplexityParams(CorpusParams):
     tokens: PositiveInt = 65_536
     #: loss-by-position bins
     bins: PositiveInt = 16
+    #: the error bar's unit is the window: clustered (default) or a seeded bootstrap over windows
+    stderr: Literal["clustered", "bootstrap"] = "clustered"
+    #: bootstrap only: resamples of the windows
+    resamples: int = Field(default=1000, ge=2)
 
     @model_validator(mode="after")
-    def _stride_needs_sliding(self):
+    def _options_fit(self):
         if self.stride is not None and self.window != "sliding":
             raise ValueError("stride applies to window: sliding only")
+        if "resamples" in self.model_fields_set and self.stderr != "bootstrap":
+            raise ValueError("resamples applies to stderr: bootstrap only")
         return self
 
 
@@ -57,88 +83,127 @@ class PerplexityTask(CorpusDocuments, TaskType):
     def __init__(self, definition):
         super().__init__(definition)
         self.mode = self.params.window
+        self.stride = self.params.stride  # sliding only; default L // 2
+        self.tokens = self.params.tokens
+        self.bins = self.params.bins
+        self.stderr_method = STDERR_METHODS[self.params.stderr]
+        self.resamples = self.params.resamples
         self._encoded: dict = {}
 
+    def budget(self, limit: int | None) -> int:
+        return int(limit or self.tokens)
+
+    def stride_at(self, length: int) -> int:
+        return int(self.stride or length // 2) if self.mode == "sliding" else length
+
+    def check_cell(self, length, limit):
+        if self.mode == "sliding" and not 0 < self.stride_at(length) <= length:
+            raise BadInput(f"task {self.name!r}: stride must be in (0, L], got {self.stride} at L={length}")
+        if self.budget(limit) < length - 1:
+            source = f"--limit {limit}" if limit else f"tokens: {self.tokens}"
+            raise BadInput(f"task {self.name!r}: {source} is less than one window at L={length} "
+                           f"({length - 1} scored tokens); raise it or lower the length")
+        if not self.documents():
+            raise BadInput(f"task {self.name!r}: split {self.params.split!r} of corpus "
+                           f"{self.params.corpus!r} holds no documents; choose another split")
+
     def windows(self, docs_ids: list[torch.Tensor], length: int):
-        """(document index, start, first scored target index) of each window, in document order."""
-        stride = (self.params.stride or length // 2) if self.mode == "sliding" else length
-        if self.mode == "sliding" and not 0 < stride <= length:
-            raise BadInput(f"task {self.name!r}: stride must be in (0, L], got {stride} at L={length}")
+        """(document index, start, first scored target index) of every window, in document order."""
+        stride = self.stride_at(length)
         for index, ids in enumerate(docs_ids):
             for start in range(0, len(ids) - length + 1, stride):
                 first = 0 if start == 0 or self.mode == "full" else length - stride - 1
                 yield index, start, first
 
-    def plan(self, docs_ids, length: int, budget: int) -> list[tuple[int, int, int, int]]:
-        """(document, start, first, take) per window: exactly ``budget`` scored tokens when
-        the documents hold that many (the last window is cut short)."""
+    def plan(self, docs_ids, length: int, budget: int, seed: int) -> list[tuple[int, int, int, int]]:
+        """(document, start, first, take) per window, in document order: a seeded random
+        sample of all windows, exactly ``budget`` scored tokens when the documents hold
+        that many (the last window drawn is cut short)."""
+        candidates = list(self.windows(docs_ids, length))
+        where = f"{self.params.corpus}/{self.params.split}/{self.mode}/{self.stride_at(length)}"
+        random.Random(f"pope-bench/perplexity/{where}/L={length}/seed={seed}").shuffle(candidates)
         chosen, scored = [], 0
-        for index, start, first in self.windows(docs_ids, length):
+        for index, start, first in candidates:
+            if scored >= budget:
+                break
             take = min(budget - scored, length - 1 - first)
             chosen.append((index, start, first, take))
             scored += take
-            if scored >= budget:
-                break
-        return chosen
+        return sorted(chosen)
 
     def encoded(self, lm) -> dict:
-        """The documents' token ids and each token's UTF-8 byte length (text only), computed
-        once per tokenizer rather than once per cell."""
+        """The documents' token ids and, for text, each token's end offset in the UTF-8
+        bytes (None when the tokenizer cannot say), computed once per tokenizer."""
         tokenizer = lm.tokenizer
         key = getattr(tokenizer, "name_or_path", None) or getattr(tokenizer, "name", repr(tokenizer))
         if self._encoded.get("key") != key:
+            pairs = [encode_with_byte_ends(tokenizer, d.text) for d in self.documents()]
+            ends = [e for _, e in pairs]
             self._encoded = {
                 "key": key,
-                "ids": [torch.tensor(encode_text(tokenizer, d.text), dtype=torch.long) for d in self.documents()],
-                "bytes": token_byte_lengths(tokenizer, lm.vocab_size) if self.domain == "text" else None,
+                "ids": [torch.tensor(ids, dtype=torch.long) for ids, _ in pairs],
+                "ends": ends if self.domain == "text" and all(e is not None for e in ends) else None,
             }
         return self._encoded
 
     def evaluate(self, lm, length, seed, limit, batch_size):
-        budget = int(limit or self.params.tokens)
+        self.check_cell(length, limit)
         encoded = self.encoded(lm)
-        docs, byte_lengths = encoded["ids"], encoded["bytes"]
+        docs, ends = encoded["ids"], encoded["ends"]
         skipped = sum(len(ids) < length for ids in docs)
         if skipped == len(docs):
             raise BadInput(f"task {self.name!r}: every document is shorter than L={length}; lower the length")
-        windows = self.plan(docs, length, budget)
-        bins = self.params.bins
-        bin_sum, bin_n = torch.zeros(bins, dtype=torch.float64), torch.zeros(bins, dtype=torch.float64)
-        total, squares, bytes_total = 0.0, 0.0, 0
+        windows = self.plan(docs, length, self.budget(limit), seed)
+        sums, counts, bin_sums, bin_counts = self.score_windows(lm, docs, windows, length, batch_size)
+        scored = int(counts.sum())
+        mean = float(sums.sum()) / scored
+        if not math.isfinite(mean):
+            raise FloatingPointError(f"non-finite NLL at L={length}")
+        cell_seed = f"{self.name}/L={length}/seed={seed}"
+
+        def error(y, n) -> np.ndarray:
+            return ratio_stderr(y, n, self.stderr_method, self.resamples, cell_seed)
+
+        def stderr_or_none(value) -> float | None:
+            return None if math.isnan(value) else float(value)
+
+        extra = {"skipped": skipped, "window": self.mode, "documents": len({w[0] for w in windows})}
+        nll_err = stderr_or_none(error(sums, counts))
+
+        def metric(name, value, err, n=scored, **more) -> Metric:
+            return Metric(name, value, err, n, {**extra, **more}, self.stderr_method)
+
+        rows = [metric("perplexity", math.exp(mean), None if nll_err is None else math.exp(mean) * nll_err),
+                metric("nll", mean, nll_err)]
+        if ends is not None:  # bytes of a music raster or a DNA string mean nothing
+            covered = np.array([ends[d][s + first + take] - ends[d][s + first] for d, s, first, take in windows])
+            bits = sums / math.log(2)
+            rows.append(metric("bits_per_byte", float(bits.sum() / covered.sum()), stderr_or_none(error(bits, covered))))
+        bin_errors = error(bin_sums, bin_counts)
+        for b in range(self.bins):
+            n = int(bin_counts[:, b].sum())
+            if n > 0:
+                rows.append(metric("loss_by_position", float(bin_sums[:, b].sum() / n), stderr_or_none(bin_errors[b]),
+                                   n, position=b * length // self.bins))
+        return rows
+
+    def score_windows(self, lm, docs, windows, length: int, batch_size: int):
+        """Per window: summed NLL and scored tokens, and both per position bin — (k,), (k,),
+        (k, bins), (k, bins) float64 arrays."""
         offsets = torch.arange(length - 1)
+        # target at window position offset + 1 falls in bin (offset + 1) · bins // L
+        bin_of = F.one_hot((offsets + 1) * self.bins // length, self.bins).double()
+        sums, counts, bin_sums, bin_counts = [], [], [], []
         for at in range(0, len(windows), batch_size):
             chunk = windows[at : at + batch_size]
             ids = torch.stack([docs[d][s : s + length] for d, s, _, _ in chunk])
             nll = token_nll(lm.model, ids.to(lm.device)).cpu()  # (B, L-1): targets at positions 1..L-1
             firsts = torch.tensor([c[2] for c in chunk])[:, None]
             takes = torch.tensor([c[3] for c in chunk])[:, None]
-            scored_mask = (offsets >= firsts) & (offsets < firsts + takes)
-            values = nll[scored_mask].double()
-            index = (offsets + 1).expand_as(scored_mask)[scored_mask] * bins // length
-            bin_sum.index_add_(0, index, values)
-            bin_n.index_add_(0, index, torch.ones_like(values))
-            total += float(values.sum())
-            squares += float((values**2).sum())
-            if byte_lengths is not None:
-                bytes_total += int(byte_lengths[ids[:, 1:]][scored_mask].sum())
-        scored = sum(c[3] for c in windows)
-        if scored == 0:
-            raise BadInput(f"task {self.name!r}: nothing to score at L={length}")
-        mean = total / scored
-        if not math.isfinite(mean):
-            raise FloatingPointError(f"non-finite NLL at L={length}")
-        # Token losses are correlated inside a window; this per-token stderr is a lower bound.
-        stderr = math.sqrt(max(squares / scored - mean**2, 0.0) / scored)
-        # n < the budget in a row says the documents ran out first
-        extra = {"skipped": skipped, "window": self.mode}
-        rows = [
-            Metric("perplexity", math.exp(mean), math.exp(mean) * stderr, scored, extra),
-            Metric("nll", mean, stderr, scored, extra),
-        ]
-        if byte_lengths is not None:  # bytes of a music raster or a DNA string mean nothing
-            rows.append(Metric("bits_per_byte", total / math.log(2) / bytes_total, None, scored, extra))
-        for b in range(bins):
-            if bin_n[b] > 0:
-                rows.append(Metric("loss_by_position", float(bin_sum[b] / bin_n[b]), None, int(bin_n[b]),
-                                   {**extra, "position": b * length // bins}))
-        return rows
+            scored = ((offsets >= firsts) & (offsets < firsts + takes)).double()
+            values = torch.where(scored.bool(), nll.double(), 0.0)
+            sums.append(values.sum(1))
+            counts.append(scored.sum(1))
+            bin_sums.append(values @ bin_of)
+            bin_counts.append(scored @ bin_of)
+        return tuple(torch.cat(part).numpy() for part in (sums, counts, bin_sums, bin_counts))

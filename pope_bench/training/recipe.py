@@ -110,6 +110,14 @@ class Recipe(StrictModel):
     model: ModelSection = ModelSection()
     train: TrainSection = TrainSection()
 
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_sections(cls, data):
+        """A section whose every field is the default (all commented out) reads as empty."""
+        if isinstance(data, dict):
+            return {k: ({} if k in ("model", "train") and v is None else v) for k, v in data.items()}
+        return data
+
     @field_validator("name")
     @classmethod
     def _safe_name(cls, value: str) -> str:

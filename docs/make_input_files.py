@@ -1,0 +1,55 @@
+"""Regenerate docs/input-files.md from the schema classes: python docs/make_input_files.py"""
+
+from pathlib import Path
+
+HEADER = """# Input files: one schema each
+
+Every input file kind has one pydantic schema (`extra="forbid"`) that owns its fields,
+types, ranges and defaults; the YAML files never restate a default. An unknown key is a
+one-line error naming the file, the key and the closest valid key (exit code 2). This page
+is generated from the classes (`python docs/make_input_files.py`; a test checks it is
+current), so the defaults below are the classes' own.
+
+- **Registry entry** (`checkpoints.yaml`, under `models:`): a native checkpoint or hub model,
+  or a variant (`base:` + `rope_scaling:`).
+- **Task definition** (`tasks/*.yaml`, `--tasks-dir`, `pope_bench.tasks` entry points): the
+  file, and the `params` of its type. A plugin's TaskType declares `Params` the same way.
+- **Recipe** (`pope_bench/recipes/*.yaml`, `pope-bench train RECIPE --set section.key=value`).
+- **Figure spec** (`pope_bench/figures/specs/*.yaml`, `pope-bench figures cp NAME`).
+- **Encoding fields**: each encoding class's `Fields` (`pope-bench list encodings`).
+
+"""
+
+
+def schemas() -> dict:
+    from pope_bench.figures.specs import Column, FigureSpec, PaperNumber
+    from pope_bench.registry.checkpoints import CheckpointSpec, RopeScaling, VariantSpec
+    from pope_bench.tasks.analysis import FrequencyUsageParams
+    from pope_bench.tasks.base import TaskFile, TaskParams
+    from pope_bench.tasks.downstream import DownstreamParams
+    from pope_bench.tasks.indexing import IndexingParams
+    from pope_bench.tasks.passkey import PasskeyParams
+    from pope_bench.tasks.perplexity import PerplexityParams
+    from pope_bench.training.recipe import CurriculumStage, DataSection, ModelSection, Recipe, TrainSection
+
+    return {
+        "Registry entry": CheckpointSpec, "Registry variant": VariantSpec, "rope_scaling": RopeScaling,
+        "Task file": TaskFile, "Params of every task type": TaskParams, "perplexity params": PerplexityParams,
+        "indexing params": IndexingParams, "downstream params (last_word_cloze, multiple_choice, minimal_pairs, "
+        "candidate_cloze)": DownstreamParams, "passkey params": PasskeyParams,
+        "frequency_usage params": FrequencyUsageParams, "Recipe": Recipe, "recipe data": DataSection,
+        "recipe curriculum stage": CurriculumStage, "recipe model": ModelSection, "recipe train": TrainSection,
+        "Figure spec": FigureSpec, "figure table column": Column, "figure paper number": PaperNumber,
+    }
+
+
+def render() -> str:
+    from pope_bench.schema import reference
+
+    return HEADER + reference(schemas())
+
+
+if __name__ == "__main__":
+    target = Path(__file__).with_name("input-files.md")
+    target.write_text(render())
+    print(target)

@@ -1,0 +1,46 @@
+"""How the rows of several seeds and checkpoints become one number and an honest ±.
+
+Two kinds of seed exist and they mean different things. A training seed is a different
+checkpoint of the same recipe (the registry's ``seed``, grouped by its ``group``): the
+spread over them is what the paper's "± over 3 seeds" means. A test seed (``--seed``) is a
+re-draw of the test examples (windows, items) for one checkpoint: its spread says how
+much the test sample moves the number, not how much training does. Tables and plots use
+:func:`spread`, which takes the training-seed spread when it exists and says which it took.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+
+def unit(rows: pd.DataFrame) -> pd.Series:
+    """What one line or table row stands for: the registry group of checkpoints of one
+    recipe trained with different seeds, else the model itself."""
+    if "group" not in rows:
+        return rows["model"]
+    return rows["group"].where(rows["group"].notna(), rows["model"])
+
+
+def spread(rows: pd.DataFrame, by) -> pd.DataFrame:
+    """Mean and spread of ``value`` per ``by`` (a column name) for one unit's rows: each
+    checkpoint's mean over test seeds, then the mean and std over the unit's checkpoints
+    (training seeds); with one checkpoint, the std over test seeds (re-draws of the test
+    examples); with one of each, the rows' own stderr. Columns mean, std, what (the ±'s
+    meaning in words)."""
+    records = []
+    for key, part in rows.groupby(by, sort=True):
+        per_model = part.groupby("model")["value"].mean()
+        seeds = part["seed"].nunique()
+        if len(per_model) > 1:
+            std, what = per_model.std(ddof=1), f"std over {len(per_model)} training seeds"
+        elif seeds > 1:
+            std, what = part.groupby("seed")["value"].mean().std(ddof=1), f"std over {seeds} test re-draws"
+        else:
+            stderr = part["stderr"].iloc[0]
+            method = part["stderr_method"].iloc[0] if "stderr_method" in part else None
+            std = float(stderr) if stderr is not None and not pd.isna(stderr) else math.nan
+            what = "" if math.isnan(std) else "stderr" + (f" ({method})" if isinstance(method, str) else "")
+        records.append({by: key, "mean": float(per_model.mean()), "std": std, "what": what})
+    return pd.DataFrame(records, columns=[by, "mean", "std", "what"])
