@@ -62,14 +62,20 @@ def run(
     tasks_dir: TasksDirOpt = [],
     force: Annotated[bool, typer.Option(help="Recompute cells that are already in --out.")] = False,
     plot: Annotated[bool, typer.Option(help="Write plots at the end.")] = True,
+    suite: Annotated[str, typer.Option(help="A named suite (`pope-bench list suites`) or a suite YAML file.")] = None,
+    threads: Annotated[int, typer.Option(help="CPU threads for torch (default: the cores not already busy).")] = None,
 ):
     """Sweep models × tasks × lengths × seeds into tidy results.
 
-    With no options: the default suite on the bundled checkpoints.
+    With no -m/-t: the default suite (a few minutes on 2 CPU cores) on the bundled
+    checkpoints; --suite paper is the full grid. -m alone runs the default suite's tasks
+    that suit the models.
 
     Examples:
 
       pope-bench run
+
+      pope-bench run --suite paper --threads 2 2> sweep.log
 
       pope-bench run -m pope-text-tiny -m rope-text-tiny -t perplexity_text --lengths 1x..10x
 
@@ -77,20 +83,24 @@ def run(
     """
     from rich.console import Console
 
-    from .results import load
     from .runner import RunOptions
     from .runner import run as run_sweep
-    from .summary import summary_tables
 
     if limit is not None and limit < 1:
         raise BadInput(f"--limit must be a positive integer, got {limit}")
+    if threads is not None and threads < 1:
+        raise BadInput(f"--threads must be a positive integer, got {threads}; leave it out for torch's default")
     options = RunOptions(models=model, tasks=task, lengths=lengths, out=out, device=device, dtype=dtype,
                          batch_size=batch_size, limit=limit, seeds=seed,
-                         checkpoints=checkpoints or default_registry(), tasks_dirs=tasks_dir, force=force)
+                         checkpoints=checkpoints or default_registry(), tasks_dirs=tasks_dir, force=force,
+                         suite=suite, threads=threads)
     console = Console()
     stats = run_sweep(options, Console(stderr=True))
+    from .results import load
+    from .summary import summary_tables
+
     frame = load(out)
-    for table in summary_tables(frame):
+    for table in summary_tables(frame, stats["tasks"], stats["models"], console.width):
         console.print(table)
     if plot and not frame.empty:
         from .plots import plot_results
@@ -234,6 +244,33 @@ def list_models(checkpoints: CheckpointsOpt = None):
     for entry in registry.values():
         table.add_row(entry.name, entry.pe, entry.scaling_label, str(entry.train_length),
                       parameter_count(entry), entry.tokenizer, entry.source)
+    Console().print(table)
+
+
+@list_app.command("suites")
+def list_suites():
+    """Named suites for `pope-bench run --suite NAME` (`default` runs with no options).
+
+    Example:
+
+      pope-bench list suites
+    """
+    from rich.console import Console
+    from rich.table import Table
+
+    from .suites import bundled, load_suite
+
+    table = Table(title="suites")
+    table.add_column("name", no_wrap=True)
+    table.add_column("tasks × models", overflow="fold")
+    table.add_column("time", no_wrap=True, justify="right")
+    table.add_column("description", overflow="fold", ratio=1)
+    for name in bundled():
+        suite = load_suite(name)
+        grid = "; ".join(f"{', '.join(s.tasks)} × {', '.join(s.models) if s.models else 'all suited'}"
+                         for s in suite.sweeps)
+        minutes = f"≈{suite.reference_seconds / 60:.0f} min" if suite.reference_seconds else "?"
+        table.add_row(name, grid, minutes, suite.description)
     Console().print(table)
 
 

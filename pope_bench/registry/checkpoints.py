@@ -22,7 +22,7 @@ from pathlib import Path
 
 import yaml
 
-from ..encodings import SCALING_TYPES
+from ..scaling_types import SCALING_TYPES
 from ..errors import BadInput, closest
 
 #: Longest length relative to the train length that a sweep may ask for: far beyond any
@@ -176,21 +176,9 @@ def entry_for(name: str, registry: dict[str, ModelEntry]) -> ModelEntry:
                               tokenizer=config.get("tokenizer", "bytes"), path=folder.resolve())
         return ModelEntry(name=folder.name, pe="rope", tokenizer="hf", path=folder.resolve(),
                           train_length=int(config.get("max_position_embeddings", 2048)))
-    if "/" in name and not name.startswith((".", "/")):
-        return ModelEntry(name=name, pe="rope", tokenizer="hf", hf=name, train_length=_hub_train_length(name))
-    raise BadInput(f"unknown model {name!r}{closest(name, registry)}; see `pope-bench list models`")
+    from .hub_ids import hub_model_facts
 
-
-def _hub_train_length(repo: str) -> int:
-    """A hub model's context length, from its config alone (no weights are fetched)."""
-    from transformers import AutoConfig
-
-    try:
-        config = AutoConfig.from_pretrained(repo)
-    except (OSError, ValueError) as e:
-        raise BadInput(f"unknown model {repo!r}: not in the registry, not a folder, and the hub says: "
-                       f"{str(e).splitlines()[0]}") from None
-    return int(getattr(config, "max_position_embeddings", 2048))
+    return ModelEntry(name=name, tokenizer="hf", **hub_model_facts(name, registry))
 
 
 def fingerprint_files(folder: Path) -> str:
@@ -206,14 +194,17 @@ def fingerprint_files(folder: Path) -> str:
 
 
 def parameter_count(entry: ModelEntry) -> str:
-    """Parameters of a native checkpoint from its safetensors header (no weights read),
-    as e.g. ``3.2M``; ``?`` for hub models or missing files."""
+    """Parameters of a native checkpoint, as e.g. ``3.2M``, from the shapes in its
+    safetensors header (8-byte little-endian length + JSON): no weights read, no torch
+    import; ``?`` for hub models or missing files."""
     import math
+    import struct
 
-    from safetensors import safe_open
-
-    if entry.path is None or not (entry.path / "model.safetensors").exists():
+    weights = entry.path / "model.safetensors" if entry.path is not None else None
+    if weights is None or not weights.exists():
         return "?"
-    with safe_open(entry.path / "model.safetensors", "pt") as f:
-        total = sum(math.prod(f.get_slice(name).get_shape()) for name in f.keys())
+    with open(weights, "rb") as f:
+        (size,) = struct.unpack("<Q", f.read(8))
+        header = json.loads(f.read(size))
+    total = sum(math.prod(t["shape"]) for name, t in header.items() if name != "__metadata__")
     return f"{total / 1e6:.1f}M"

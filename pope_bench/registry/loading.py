@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import torch
@@ -98,10 +99,27 @@ def load_model(entry: ModelEntry, scaling: dict | None, device: torch.device, dt
             config.rope_parameters = hf_scaling_parameters(config, scaling)
         tokenizer = AutoTokenizer.from_pretrained(source, **kwargs)
     try:
-        model = AutoModelForCausalLM.from_pretrained(source, config=config, dtype=dtype, **kwargs)
+        with _quiet_local_load(native):
+            model = AutoModelForCausalLM.from_pretrained(source, config=config, dtype=dtype, **kwargs)
     except OSError as e:
         raise BadInput(f"cannot load weights of {entry.name!r} from {source}: {str(e).splitlines()[0]}") from None
     model.to(device).eval()
     if scaling:
         fingerprint += "-" + hashlib.sha256(json.dumps(scaling, sort_keys=True).encode()).hexdigest()[:8]
     return LoadedModel(entry, model, tokenizer, fingerprint, scaling, device, dtype)
+
+
+@contextmanager
+def _quiet_local_load(quiet: bool):
+    """No "Loading weights" bar for a native checkpoint (a blink on a terminal, one noise
+    line per model in a log); hub models keep theirs, which may be a download."""
+    from transformers.utils import logging as hf_logging
+
+    was = hf_logging.is_progress_bar_enabled()
+    if quiet:
+        hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if quiet and was:
+            hf_logging.enable_progress_bar()

@@ -15,7 +15,7 @@ import pandas as pd
 import yaml
 
 from ..errors import BadInput
-from ..plots import PE_COLORS, SCALING_STYLES
+from ..styles import PE_COLORS, SCALING_STYLES
 
 
 def read_curve(folder: Path) -> pd.DataFrame:
