@@ -178,21 +178,25 @@ def figures(
     names: Annotated[list[str], typer.Argument(
         help="Figures to render (default: all), or spec YAML paths; `cp NAME` copies a spec instead.")] = None,
     results: Annotated[list[Path], typer.Option(
-        "--results", help="A results folder, or a parent searched for results.jsonl (repeatable).")] = [Path("results")],
+        "--results", help="A results folder, or a parent searched for results.jsonl (repeatable; default: runs, "
+                          "where `pope-bench run` writes).")] = [Path("runs")],
     out: Annotated[Path, typer.Option(help="Where to write them (default: RESULTS/figures for one --results).")] = None,
     list_: Annotated[bool, typer.Option("--list", help="List the figures and exit.")] = False,
     to: Annotated[Path, typer.Option(help="With `cp NAME`: the folder to copy the spec into.")] = Path("."),
     checkpoints: CheckpointsOpt = None,
 ):
     """Regenerate the paper's figures and tables from result rows (tables: markdown + CSV,
-    figures: PNG + SVG). Rendering all of them skips those without rows (each with the
-    `pope-bench run` command that makes them) and writes OUT/README.md with captions.
+    figures: PNG + SVG, the same bytes when the rows are unchanged). By default from your
+    runs (runs/) into runs/figures. Rendering all of them skips those without rows (each
+    with the `pope-bench run` command that makes them) and writes OUT/README.md with captions.
 
     Examples:
 
+      pope-bench figures
+
       pope-bench figures --list
 
-      pope-bench figures --results results --out results/figures
+      pope-bench figures --results results --out results/figures   # the bundled reference results
 
       pope-bench figures fig2 table_ppl --results runs/latest
 
@@ -226,25 +230,18 @@ def figures(
 
 @list_app.command("models")
 def list_models(checkpoints: CheckpointsOpt = None):
-    """Registered checkpoints: name, encoding, scaling, train length, parameters, source.
+    """Registered checkpoints: name, encoding, scaling, train and maximum length, parameters, source.
 
     Example:
 
       pope-bench list models --checkpoints my-models.yaml
     """
     from rich.console import Console
-    from rich.table import Table
 
-    from .registry.checkpoints import load_registry, parameter_count
+    from .listing import models_table
+    from .registry.checkpoints import load_registry
 
-    registry = load_registry(checkpoints or default_registry())
-    table = Table(title="models")
-    for column in ("name", "pe", "scaling", "train length", "parameters", "tokenizer", "source"):
-        table.add_column(column, overflow="fold")
-    for entry in registry.values():
-        table.add_row(entry.name, entry.pe, entry.scaling_label, str(entry.train_length),
-                      parameter_count(entry), entry.tokenizer, entry.source)
-    Console().print(table)
+    Console().print(models_table(load_registry(checkpoints or default_registry())))
 
 
 @list_app.command("suites")
@@ -256,55 +253,29 @@ def list_suites():
       pope-bench list suites
     """
     from rich.console import Console
-    from rich.table import Table
 
-    from .suites import bundled, load_suite
+    from .listing import suites_table
 
-    table = Table(title="suites")
-    table.add_column("name", no_wrap=True)
-    table.add_column("tasks × models", overflow="fold")
-    table.add_column("time", no_wrap=True, justify="right")
-    table.add_column("description", overflow="fold", ratio=1)
-    for name in bundled():
-        suite = load_suite(name)
-        grid = "; ".join(f"{', '.join(s.tasks)} × {', '.join(s.models) if s.models else 'all suited'}"
-                         for s in suite.sweeps)
-        minutes = f"≈{suite.reference_seconds / 60:.0f} min" if suite.reference_seconds else "?"
-        table.add_row(name, grid, minutes, suite.description)
-    Console().print(table)
+    Console().print(suites_table())
 
 
 @list_app.command("tasks")
 def list_tasks(tasks_dir: TasksDirOpt = [], checkpoints: CheckpointsOpt = None):
-    """Tasks: type, metrics, data source and the registered checkpoints each suits.
+    """Tasks: main metric, default lengths, the registered checkpoints each suits, data source.
 
     Example:
 
       pope-bench list tasks --tasks-dir my_tasks/
     """
     from rich.console import Console
-    from rich.table import Table
 
+    from .listing import tasks_table
     from .registry.checkpoints import load_registry
     from .tasks.registry import discover
 
     found = discover(tasks_dir)
     path = checkpoints or default_registry()
-    registry = load_registry(path) if path.exists() else {}
-    table = Table(title="tasks")
-    for column in ("name", "type", "metrics", "lengths", "source", "suits"):
-        table.add_column(column, overflow="fold")
-    console = Console()
-    for name in found.definitions:
-        try:
-            task = found.build(name)
-        except BadInput as e:
-            found.problems.append(str(e))
-            continue
-        suits = ", ".join(e.name for e in registry.values() if task.suits(e)) or "—"
-        table.add_row(name, task.definition.type, ", ".join(task.metrics), task.definition.default_lengths,
-                      task.definition.source, suits)
-    console.print(table)
+    Console().print(tasks_table(found, load_registry(path) if path.exists() else {}))
     for problem in found.problems:
         Console(stderr=True).print(f"warning: {problem}", markup=False)
 

@@ -39,7 +39,8 @@ def load_results(paths) -> ResultSet:
     paths = [Path(p) for p in paths]
     for path in paths:
         if not path.exists():
-            raise BadInput(f"--results {path} does not exist; point it at a folder written by `pope-bench run`")
+            raise BadInput(f"--results {path} does not exist; run `pope-bench run` first (it writes runs/latest), "
+                           "or point --results at a folder it wrote (the bundled reference rows: --results results)")
     folders = sorted({f.parent for p in paths for f in p.rglob(RESULTS_FILE)})
     frames = []
     for folder in folders:

@@ -22,13 +22,14 @@ from __future__ import annotations
 
 import math
 
-import torch
-
 from ..errors import BadInput
+from ..lazy import lazy_module
 from ..tokenizers import encode_text, token_byte_lengths
 from .base import Metric, TaskType
 from .corpus import CorpusDocuments
 from .scoring import token_nll
+
+torch = lazy_module("torch")
 
 
 class PerplexityTask(CorpusDocuments, TaskType):
