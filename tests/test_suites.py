@@ -30,7 +30,7 @@ def test_default_plan_is_small_and_paper_is_the_full_grid(tmp_path):
     assert len(default.cells) == 3 * 4 + 2 * 2 * 3  # text: 3 models × 4 lengths; indexing: 2 tasks × 2 × 3
     assert {c.entry.pe for c in default.cells} == {"rope", "pope"}
     assert default.tasks[0] == "perplexity_text" and default.models[:2] == ["rope-text-tiny", "pope-text-tiny"]
-    assert {c.limit for c in default.cells if c.task.name == "perplexity_text"} == {8192}
+    assert {c.limit for c in default.cells if c.task.name == "perplexity_text"} == {4096}
     paper = plan(RunOptions(checkpoints=default_registry(), out=tmp_path, suite="paper"))
     assert len(paper.cells) == 130 and {c.limit for c in paper.cells} == {None}
 
