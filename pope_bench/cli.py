@@ -105,7 +105,7 @@ def run(
     if plot and not frame.empty:
         from .plots import plot_results
 
-        plot_results(out)
+        plot_results(out, tasks=stats["tasks"], models=stats["models"], tasks_dirs=tasks_dir)
     console.print(f"{stats['done']} cells run, {stats['skipped']} already done, {stats['failed']} failed → {out}")
     if stats["failed"]:
         raise typer.Exit(1)

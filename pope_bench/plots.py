@@ -34,6 +34,8 @@ from .results import headline, load
 from .styles import model_styles
 
 MAIN_METRICS = ("accuracy", "acc", "acc_norm", "perplexity", "nll")
+#: metrics that are proportions in [0, 1]: bands are clipped to it, summaries show percent
+PROPORTIONS = ("accuracy", "acc", "acc_norm", "acc_micro")
 #: a curve whose minimum exceeds this many times the others' maximum is drawn off scale
 OFF_SCALE_RATIO = 2.0
 #: z for the bands: 95 % normal interval
@@ -122,8 +124,10 @@ def plot_task(frame: pd.DataFrame, task: str, out: Path, title: str | None = Non
             label += f" (off scale: {curve['mean'].min():.3g}–{curve['mean'].max():.3g})"
         ax.plot(curve["length"], curve["mean"], ms=3.5, lw=1.4, label=label, **style)
         if curve["stderr"].notna().any():
-            ax.fill_between(curve["length"], curve["mean"] - BAND_Z * curve["stderr"],
-                            curve["mean"] + BAND_Z * curve["stderr"], color=style["color"], alpha=0.18, lw=0)
+            low, high = curve["mean"] - BAND_Z * curve["stderr"], curve["mean"] + BAND_Z * curve["stderr"]
+            if metric in PROPORTIONS:  # a normal interval must not leave [0, 1]
+                low, high = low.clip(0, 1), high.clip(0, 1)
+            ax.fill_between(curve["length"], low, high, color=style["color"], alpha=0.18, lw=0)
     _baselines(ax, rows)
     train_lengths = sorted(set(int(t) for t in main["train_length"]))
     for i, train_length in enumerate(train_lengths):
@@ -173,11 +177,24 @@ def _baselines(ax, rows: pd.DataFrame) -> None:
         ax.plot(curve.index, curve.values, color="grey", lw=1.0, ls=(0, (1, 1 + i)), label=metric)
 
 
+def requested_order(results_dir: Path) -> tuple[list[str], list[str]]:
+    """(tasks, models) in the order the folder's runs asked for them (its manifest)."""
+    import json
+
+    path = Path(results_dir) / "manifest.json"
+    runs = json.loads(path.read_text()).get("runs", []) if path.exists() else []
+    return (list(dict.fromkeys(t for run in runs for t in run.get("tasks", {}))),
+            list(dict.fromkeys(m for run in runs for m in run.get("models", {}))))
+
+
 def plot_results(results_dir: Path, out: Path | None = None, tasks=(), models=(), tasks_dirs=()) -> list[Path]:
-    """One plot per task of a results folder; ``tasks`` / ``models`` give the order."""
+    """One plot per task of a results folder; ``tasks`` / ``models`` give the order
+    (by default the order its runs asked for)."""
     frame = load(results_dir)
     if frame.empty:
         raise BadInput(f"{results_dir} holds no results; run `pope-bench run --out {results_dir}` first")
+    if not tasks and not models:
+        tasks, models = requested_order(results_dir)
     out = Path(out or Path(results_dir) / "plots")
     out.mkdir(parents=True, exist_ok=True)
     titles = task_titles(tasks_dirs)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pandas as pd
 from rich.table import Table
 
-from .plots import main_metric
+from .plots import PROPORTIONS, main_metric
 from .results import headline
 
 #: console columns one length column takes: a 4-significant-digit number, padding, border
@@ -40,12 +40,13 @@ def summary_tables(frame: pd.DataFrame, tasks=(), models=(), width: int = 80) ->
         chunks = [list(pivot.columns[i:i + per_table]) for i in range(0, len(pivot.columns), per_table)]
         for k, lengths in enumerate(chunks):
             part = f" ({k + 1}/{len(chunks)})" if len(chunks) > 1 else ""
-            table = Table(title=f"{task}: {metric} by length{part}", title_justify="left")
+            unit = " (%)" if metric in PROPORTIONS else ""
+            table = Table(title=f"{task}: {metric}{unit} by length{part}", title_justify="left")
             table.add_column("model", no_wrap=True)
             for length in lengths:
                 table.add_column(str(length), justify="right", no_wrap=True)
             for model, values in pivot[lengths].iterrows():
-                table.add_row(str(model), *[_fmt(v) for v in values])
+                table.add_row(str(model), *[_fmt(v, metric in PROPORTIONS) for v in values])
             tables.append(table)
     return tables
 
@@ -55,9 +56,9 @@ def _ordered(present, wanted) -> list:
     return [x for x in wanted if x in present] + sorted(x for x in present if x not in wanted)
 
 
-def _fmt(value) -> str:
+def _fmt(value, percent: bool) -> str:
     if isinstance(value, str):
         return f"[red]{value}[/red]"
     if pd.isna(value):
         return "—"
-    return f"{value:.4g}"
+    return f"{100 * value:.1f}" if percent else f"{value:.4g}"
