@@ -108,9 +108,8 @@ class Plan:
 
 
 def plan(options: RunOptions) -> Plan:
-    """All cells of the sweep, validated. Raises BadInput before any work is done; the
-    cheap checks (lengths, suite, model names and hub ids, task names) come before the
-    task types are built, which imports torch."""
+    """All cells of the sweep, validated. Raises BadInput before any work is done, and
+    without importing torch, transformers or pandas (the CLI answers bad input at once)."""
     suite, sweeps = sweeps_for(options.suite, options.models, options.tasks, options.lengths, options.limit)
     lengths = {s.lengths: parse_lengths(s.lengths) for s in sweeps if s.lengths is not None}
     # the registry may be absent only when the user names every model (folders or hub ids)
@@ -118,9 +117,6 @@ def plan(options: RunOptions) -> Plan:
     registry = load_registry(options.checkpoints) if options.checkpoints.exists() or needs_registry else {}
     entries = {name: entry_for(name, registry) for s in sweeps for name in s.models or []}
     tasks_found = discover(options.tasks_dirs)
-    for name in dict.fromkeys(t for s in sweeps for t in s.tasks):
-        if name not in tasks_found.definitions:
-            tasks_found.build(name)  # the unknown-task error, with its hint
     tasks = {name: tasks_found.build(name) for name in dict.fromkeys(t for s in sweeps for t in s.tasks)}
     cells: list[Cell] = []
     fingerprints: dict[str, str] = {}  # hashing weights once per model, not once per task

@@ -36,3 +36,14 @@ def test_a_piped_sweep_logs_every_cell(tiny_registry, tmp_path):
     assert len(lines) == 4 and lines[-1].startswith("[4/4] ")
     assert all(" perplexity=" in line and " ok " in line and "ETA" in line for line in lines)
     assert stream.getvalue().startswith("4 cells (2 models × 1 tasks")
+
+
+def test_run_piped_to_a_file_writes_a_line_per_cell(tiny_registry, tmp_path):
+    from test_runner import cli
+
+    done = cli("run", "--checkpoints", str(tiny_registry), "-m", "rope-tiny", "-t", "perplexity_text",
+               "--lengths", "32,64,128", "--limit", "64", "--threads", "1", "--no-plot", "--out", str(tmp_path / "r"))
+    assert done.returncode == 0, done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.startswith("[")]
+    assert [line.split()[0] for line in lines] == ["[1/3]", "[2/3]", "[3/3]"]
+    assert done.stderr.splitlines()[0].startswith("3 cells") and "1 CPU thread" in done.stderr

@@ -61,10 +61,7 @@ def test_a_suite_file_is_checked_field_by_field(tmp_path):
         load_suite(str(path))
 
 
-def test_list_suites_and_bad_suite_at_the_cli():
-    listed = cli("list", "suites", env_extra={"COLUMNS": "80"})
-    assert listed.returncode == 0 and "default" in listed.stdout and "paper" in listed.stdout
-    assert max(len(line) for line in listed.stdout.splitlines()) <= 80
+def test_bad_suite_and_threads_at_the_cli():
     for args, words in ((["--suite", "nosuch"], "unknown suite"), (["--threads", "0"], "--threads")):
         done = cli("run", *args)
         assert done.returncode == 2 and words in done.stderr and len(done.stderr.strip().splitlines()) == 1
