@@ -147,21 +147,27 @@ def plot_task(frame: pd.DataFrame, task: str, out: Path, title: str | None = Non
         top.xaxis.set_major_locator(FixedLocator([x / t for x in lengths]))
         top.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}×"))
         top.xaxis.set_minor_formatter(NullFormatter())
-    if log_y:
-        ax.set_yscale("log")
-        ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
-        ax.yaxis.set_minor_locator(LogLocator(subs=(1.5, 3.0, 4.0, 7.0)))
-        ax.yaxis.set_minor_formatter(plain)
-        ax.yaxis.set_major_formatter(plain)
     near = [curves[m] for m in order if m not in far]
     if far and near:
         lo = min((c["mean"] - BAND_Z * c["stderr"].fillna(0)).min() for c in near)
         hi = max((c["mean"] + BAND_Z * c["stderr"].fillna(0)).max() for c in near)
         pad = (hi / lo) ** 0.08 if log_y and lo > 0 else None
         ax.set_ylim(*((lo / pad, hi * pad) if pad else (lo - 0.08 * (hi - lo), hi + 0.08 * (hi - lo))))
+    if metric in PROPORTIONS:  # from 0, and never a flat line magnified into noise
+        ax.set_ylim(0, max(0.1, min(1.0, ax.get_ylim()[1])))
+    if log_y:
+        ax.set_yscale("log")
+        ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+        ax.yaxis.set_major_formatter(plain)
+        bottom, top = ax.get_ylim()
+        if top / bottom < 10:  # within a decade the majors are too few: label 1.5, 3, 4, 7 too
+            ax.yaxis.set_minor_locator(LogLocator(subs=(1.5, 3.0, 4.0, 7.0)))
+            ax.yaxis.set_minor_formatter(plain)
+        else:
+            ax.yaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("evaluation length (tokens)")
     ax.set_ylabel(metric + (" (log)" if log_y else ""))
-    heading = textwrap.fill(title or task, 70)
+    heading = textwrap.fill(textwrap.shorten(title or task, 140, placeholder=" …"), 72)
     ax.set_title(f"{heading}\n{task}: {metric}, band = 95% CI", fontsize=9, loc="left")
     ax.grid(True, which="major", alpha=0.25)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0, fontsize=8, frameon=False)

@@ -332,3 +332,12 @@ def test_run_plots_are_deterministic_and_follow_the_requested_order(sweeps, tmp_
     svg = first["perplexity_text.svg"].decode()
     legend = [svg.index(f"<!-- {m} -->") for m in order]  # matplotlib names each text in a comment
     assert legend == sorted(legend)
+
+
+def test_one_measurement_from_two_sweeps_is_read_once_from_the_larger(sweeps, registry, tmp_path):
+    shutil.copytree(sweeps / "ppl", tmp_path / "r" / "ppl")
+    run(RunOptions(models=["rope-tiny"], tasks=["perplexity_text"], lengths="32", limit=TOKENS // 2,
+                   out=tmp_path / "r" / "quick", checkpoints=registry))
+    frame = load_results([tmp_path / "r"]).frame
+    rows = frame.query("model == 'rope-tiny' and metric == 'perplexity' and length == 32")
+    assert len(rows) == 1 and rows["n"].iloc[0] == TOKENS

@@ -18,8 +18,12 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import BadInput
-from ..results import RESULTS_FILE, ROW_KEY, load
+from ..results import CURVE_COLUMNS, RESULTS_FILE, ROW_KEY, load
 from .specs import INDEX_COLUMNS, FigureSpec
+
+
+#: what one row measures, whichever sweep (cell key) it came from
+MEASUREMENT = ["model", "task", "metric", "length", "seed", "window", *CURVE_COLUMNS]
 
 
 class MissingRows(BadInput):
@@ -35,7 +39,8 @@ class ResultSet:
 
 
 def load_results(paths) -> ResultSet:
-    """Rows of every results folder at or under ``paths``, concatenated (latest row per key)."""
+    """Rows of every results folder at or under ``paths``, concatenated: the latest row per
+    key, and of one measurement made by several sweeps, the row on the most examples."""
     paths = [Path(p) for p in paths]
     for path in paths:
         if not path.exists():
@@ -51,6 +56,10 @@ def load_results(paths) -> ResultSet:
         where = ", ".join(str(p) for p in paths)
         raise BadInput(f"no results under {where}; run `pope-bench run --out {paths[0]}/NAME` first")
     frame = pd.concat(frames, ignore_index=True).drop_duplicates(subset=ROW_KEY, keep="last")
+    # the same measurement from two sweeps (the default suite's 4,096 tokens next to the full
+    # grid's 32,768): a figure shows the one on the most examples, never both
+    frame = frame.sort_values("n", kind="stable", na_position="first").drop_duplicates(
+        subset=MEASUREMENT, keep="last").sort_index()
     frame["method"] = [method(pe, scaling) for pe, scaling in zip(frame["pe"], frame["scaling"])]
     return ResultSet(frame.reset_index(drop=True), folders, _commands(folders))
 
