@@ -57,3 +57,16 @@ def test_run_gpt2_offline_exits_2_quickly(tmp_path):
     assert time.monotonic() - started < 20
     assert done.returncode == 2 and "hub is unreachable" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1 and not (tmp_path / "r").exists()
+
+
+def test_config_json_tells_rotary_from_learned_positions():
+    from transformers import GPT2Config, LlamaConfig
+
+    from pope_bench.registry.hub_ids import config_facts
+
+    llama = config_facts(LlamaConfig(max_position_embeddings=4096).to_dict())
+    assert llama == {"pe": "rope", "train_length": 4096}
+    gpt2 = config_facts(GPT2Config(n_positions=1024).to_dict())
+    assert gpt2 == {"pe": "absolute", "train_length": 1024, "max_length": 1024}  # no position past its table
+    neox = config_facts({"max_position_embeddings": 2048, "rotary_pct": 0.25, "rotary_emb_base": 10000})
+    assert neox["pe"] == "rope"

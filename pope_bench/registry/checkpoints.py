@@ -174,8 +174,9 @@ def entry_for(name: str, registry: dict[str, ModelEntry]) -> ModelEntry:
         if config.get("model_type") == "pope_bench":
             return ModelEntry(name=folder.name, pe=config["pe"], train_length=config["train_length"],
                               tokenizer=config.get("tokenizer", "bytes"), path=folder.resolve())
-        return ModelEntry(name=folder.name, pe="rope", tokenizer="hf", path=folder.resolve(),
-                          train_length=int(config.get("max_position_embeddings", 2048)))
+        from .hub_ids import config_facts
+
+        return ModelEntry(name=folder.name, tokenizer="hf", path=folder.resolve(), **config_facts(config))
     from .hub_ids import hub_model_facts
 
     return ModelEntry(name=name, tokenizer="hf", **hub_model_facts(name, registry))

@@ -5,14 +5,24 @@ Any name that is neither a registry entry nor a folder is taken as a hub id. Its
 checked first (huggingface_hub's own rules), then whether the hub answers at all (a TCP
 connect of a few seconds, or ``HF_HUB_OFFLINE``) — so an offline machine gets one line
 saying so and how to use a local copy, instead of transformers' half a minute of retries
-followed by a misleading "unknown model". Only then is the model's config fetched (no
-weights) for its context length and positional encoding.
+followed by a misleading "unknown model". Only then is the model's ``config.json``
+fetched (no weights, no transformers import) for its context length and whether its
+positions are rotary; a local folder of a hub model is read the same way.
 """
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from ..data.hub import hub_endpoint, hub_offline, hub_reachable
 from ..errors import BadInput, closest
+
+#: config.json keys that hold the context length, by architecture family
+CONTEXT_KEYS = ("max_position_embeddings", "n_positions", "n_ctx", "seq_length")
+#: config.json keys that only rotary-embedding models have
+ROTARY_KEYS = ("rope_parameters", "rope_theta", "rope_scaling", "rotary_dim", "rotary_pct", "rotary_emb_base",
+               "partial_rotary_factor")
 
 
 def parse_hub_id(name: str, known=()) -> tuple[str, str | None]:
@@ -42,21 +52,26 @@ def require_reachable_hub(name: str, known=()) -> None:
                    "and pass its folder to --model, or add it to checkpoints.yaml with path:")
 
 
+def config_facts(config: dict) -> dict:
+    """ModelEntry fields from a Hugging Face ``config.json``: the context length as the
+    train length, and whether positions are rotary (``rope``) or a learned / absolute
+    table (``absolute``, which cannot run past its length, so that is also its max)."""
+    context = next((int(config[k]) for k in CONTEXT_KEYS if config.get(k)), 2048)
+    rotary = any(config.get(k) for k in ROTARY_KEYS)
+    return {"pe": "rope" if rotary else "absolute", "train_length": context} | ({} if rotary else {"max_length": context})
+
+
 def hub_model_facts(name: str, known=()) -> dict:
-    """ModelEntry fields for a hub id: hf, revision, pe, train_length (and max_length for
-    learned absolute positions, which cannot go past their table)."""
+    """ModelEntry fields for a hub id, from its ``config.json`` alone (no weights)."""
+    from huggingface_hub import hf_hub_download
+    from huggingface_hub.errors import HfHubHTTPError
+
     repo, revision = parse_hub_id(name, known)
     require_reachable_hub(name, known)
-    from transformers import AutoConfig
-
     try:
-        config = AutoConfig.from_pretrained(repo, revision=revision)
-    except (OSError, ValueError) as e:
-        raise BadInput(f"model {name!r}: the hub has no usable model there ({str(e).splitlines()[0]}); "
-                       "check the id and revision, or see `pope-bench list models`") from None
-    context = int(getattr(config, "max_position_embeddings", None) or 2048)
-    rotary = bool(getattr(config, "rope_parameters", None) or getattr(config, "rope_theta", None))
-    facts = {"hf": repo, "revision": revision, "pe": "rope" if rotary else "absolute", "train_length": context}
-    if not rotary:
-        facts["max_length"] = context
-    return facts
+        config = json.loads(Path(hf_hub_download(repo, "config.json", revision=revision)).read_text())
+    except (HfHubHTTPError, OSError, ValueError) as e:
+        raise BadInput(f"model {name!r}: the hub has no usable model there ({type(e).__name__}: "
+                       f"{str(e).splitlines()[0] if str(e) else ''}); check the id and revision{closest(name, known)}, "
+                       "or see `pope-bench list models`") from None
+    return {"hf": repo, "revision": revision, **config_facts(config)}
