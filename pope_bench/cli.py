@@ -12,10 +12,49 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from typer.core import TyperGroup
 
 from .errors import BadInput
 
+
+class OneLineErrors(TyperGroup):
+    """The CLI's error contract in one place, so it holds in-process (typer's CliRunner)
+    as well as from a shell: bad input — a :class:`BadInput` or a malformed option — is one
+    line on stderr and exit code 2, never a traceback; Ctrl-C says the finished cells are
+    kept and exits 130."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            typer.echo("interrupted: finished cells are saved; rerun the same command to resume", err=True)
+            raise typer.Exit(130) from None
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        try:
+            code = super().main(args=args, prog_name=prog_name, complete_var=complete_var,
+                                standalone_mode=False, **extra)
+        except BadInput as e:
+            _fail(str(e))
+        except typer.TyperException as e:  # click's usage errors, as typer (≥ 0.29) ships them
+            if type(e).__name__ == "NoArgsIsHelpError":  # a bare group: its help, as click does
+                e.show()
+                sys.exit(e.exit_code)
+            ctx = getattr(e, "ctx", None)
+            where = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+            _fail(f"{e.format_message()}{where}", e.exit_code)
+        except typer.Abort:
+            _fail("aborted", 1)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+def _fail(message: str, code: int = 2):
+    typer.echo("error: " + " ".join(message.split()), err=True)
+    sys.exit(code)
+
+
 app = typer.Typer(
+    cls=OneLineErrors,
     help="Length-extrapolation benchmarks for positional encodings (RoPE, PoPE, NoPE).",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -89,7 +128,10 @@ def run(
     if limit is not None and limit < 1:
         raise BadInput(f"--limit must be a positive integer, got {limit}")
     if threads is not None and threads < 1:
-        raise BadInput(f"--threads must be a positive integer, got {threads}; leave it out for torch's default")
+        raise BadInput(f"--threads must be a positive integer, got {threads}; leave it out for the idle cores")
+    for value in seed:
+        if not 0 <= value < 2**63:
+            raise BadInput(f"--seed {value} is out of range; use an integer in [0, 2**63)")
     options = RunOptions(models=model, tasks=task, lengths=lengths, out=out, device=device, dtype=dtype,
                          batch_size=batch_size, limit=limit, seeds=seed,
                          checkpoints=checkpoints or default_registry(), tasks_dirs=tasks_dir, force=force,
@@ -115,7 +157,7 @@ def run(
 def train(
     recipe: Annotated[str, typer.Argument(help="A bundled recipe name (e.g. text-tiny) or a YAML path.")],
     pe: Annotated[str, typer.Option(help="Positional encoding: rope, pope or nope.")],
-    out: Annotated[Path, typer.Option(help="Checkpoint folder to write (resumes if it holds a train_state.pt).")],
+    out: Annotated[Path, typer.Option(help="Checkpoint folder to write (resumes if it holds a train_state.safetensors).")],
     set_: Annotated[list[str], typer.Option("--set", help="Override a recipe field: section.key=value.")] = [],
     threads: Annotated[int, typer.Option(help="CPU threads (0 = torch's default).")] = 0,
 ):
@@ -133,6 +175,10 @@ def train(
 
     if pe not in ENCODINGS:
         raise BadInput(f"--pe {pe!r} is not one of {', '.join(ENCODINGS)}")
+    if threads < 0:
+        raise BadInput(f"--threads must be 0 (torch's default) or a positive number, got {threads}")
+    if out.exists() and not out.is_dir():
+        raise BadInput(f"--out {out} is a file; give a folder for the checkpoint")
     run_training(load_recipe(recipe, set_), pe, out, threads or None)
     typer.echo(f"wrote {out}")
 
@@ -297,11 +343,4 @@ def tasks_new(
 
 
 def main() -> None:
-    try:
-        app()
-    except BadInput as e:
-        typer.echo(f"error: {e}", err=True)
-        sys.exit(2)
-    except KeyboardInterrupt:
-        typer.echo("interrupted: finished cells are saved; rerun the same command to resume", err=True)
-        sys.exit(130)
+    app()

@@ -14,8 +14,10 @@ from dataclasses import dataclass
 
 from .errors import BadInput
 
-_ABS = re.compile(r"^(\d+)(k?)$")
-_MUL = re.compile(r"^(\d+)x$")
+_ABS = re.compile(r"^([0-9]{1,12})(k?)$", re.ASCII)
+_MUL = re.compile(r"^([0-9]{1,12})x$", re.ASCII)
+#: more lengths than any sweep needs; a spec past it is a typo (1..1000000:1), refused at once
+MAX_LENGTHS = 1000
 
 
 @dataclass(frozen=True)
@@ -58,9 +60,9 @@ def _range(text: str, spec: str) -> list[Length]:
         step = _atom(step_text, spec)
         if step.multiple != lo.multiple:
             raise BadInput(f"--lengths {spec!r}: the step in {text!r} must be in the same unit as its ends")
-        values = list(range(lo.value, hi.value + 1, step.value))
+        values = _capped_range(lo.value, hi.value, step.value, spec)
     elif lo.multiple:
-        values = list(range(lo.value, hi.value + 1))
+        values = _capped_range(lo.value, hi.value, 1, spec)
     else:
         values, v = [], lo.value
         while v <= hi.value:
@@ -74,18 +76,27 @@ def _range(text: str, spec: str) -> list[Length]:
     return [Length(v, lo.multiple) for v in values]
 
 
+def _capped_range(lo: int, hi: int, step: int, spec: str) -> list[int]:
+    if (hi - lo) // step + 1 > MAX_LENGTHS:
+        raise BadInput(f"--lengths {spec!r} asks for {(hi - lo) // step + 1:,} lengths; at most {MAX_LENGTHS} "
+                       "are allowed: use a larger step")
+    return list(range(lo, hi + 1, step))
+
+
 def parse_lengths(spec: str) -> list[Length]:
     """All lengths of a spec, in the order given, duplicates removed."""
     if spec is None or not str(spec).strip():
         raise BadInput("--lengths is empty; give e.g. 1k..16k or 1x..10x")
-    out: list[Length] = []
+    out: dict[Length, None] = {}  # ordered, with O(1) de-duplication
     for part in str(spec).split(","):
         part = part.strip()
         if not part:
             raise BadInput(f"--lengths {spec!r} has an empty item; remove the extra comma")
         items = _range(part, spec) if ".." in part else [_atom(part, spec)]
-        out.extend(x for x in items if x not in out)
-    return out
+        out.update(dict.fromkeys(items))
+        if len(out) > MAX_LENGTHS:
+            raise BadInput(f"--lengths {spec!r} asks for more than {MAX_LENGTHS} lengths; use fewer")
+    return list(out)
 
 
 def resolve_lengths(lengths: list[Length], train_length: int, max_length: int, model: str) -> list[int]:

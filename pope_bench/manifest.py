@@ -11,6 +11,7 @@ from functools import cache
 from pathlib import Path
 
 from . import __version__
+from .errors import BadInput
 
 
 @cache
@@ -36,8 +37,23 @@ def versions() -> dict:
 def record_run(out: Path, run: dict) -> None:
     """Append this run's entry to the folder's manifest (atomically)."""
     path = Path(out) / "manifest.json"
-    manifest = json.loads(path.read_text()) if path.exists() else {"runs": []}
+    manifest = read_manifest(out)
     manifest["runs"].append({"argv": sys.argv, "versions": versions(), "git_sha": git_sha(), **run})
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(manifest, indent=2, default=str))
     tmp.replace(path)
+
+
+def read_manifest(out: Path) -> dict:
+    """The folder's manifest (``{"runs": []}`` when there is none yet); a corrupt one is a
+    one-line error before anything is written, never silently replaced."""
+    path = Path(out) / "manifest.json"
+    if not path.exists():
+        return {"runs": []}
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise BadInput(f"{path} is not a readable manifest ({e}); move it aside and rerun (results.jsonl is kept)") from None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("runs"), list):
+        raise BadInput(f"{path} is not a pope-bench manifest (no runs list); move it aside and rerun")
+    return manifest

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from .errors import BadInput
+
 COLUMNS = [
     "model", "pe", "scaling", "train_length", "task", "metric", "length", "length_ratio", "value",
     "stderr", "n", "seed", "status", "device", "dtype", "elapsed_s", "run_id", "version", "git_sha",
@@ -28,17 +30,33 @@ ROW_KEY = ["cell_key", "metric", *CURVE_COLUMNS]
 
 
 def read_rows(out: Path) -> list[dict]:
-    """All complete rows; a torn last line (a kill mid-write) is ignored."""
+    """All complete rows; a torn last line (a kill mid-write) is ignored. Any other line
+    that is not a JSON row is a one-line error: the file was damaged, and guessing which
+    cells it held could skip or repeat work silently."""
     path = Path(out) / RESULTS_FILE
     if not path.exists():
         return []
+    try:
+        lines = path.read_bytes().decode("utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as e:
+        raise BadInput(f"{path} is unreadable ({e}); move it aside or choose another --out") from None
     rows = []
-    for line in path.read_text().splitlines():
+    for number, line in enumerate(lines, 1):
         try:
-            rows.append(json.loads(line))
+            row = json.loads(line)
         except json.JSONDecodeError:
-            continue
+            row = None
+        if isinstance(row, dict) and "cell_key" in row:
+            rows.append(row)
+        elif number < len(lines):
+            raise BadInput(f"{path} line {number} is not a result row; repair or move the file aside "
+                           "(or choose another --out)")
     return rows
+
+
+def finished_keys(out: Path) -> set[str]:
+    """Cell keys that already have ``ok`` rows in ``out``: a rerun skips them."""
+    return {r["cell_key"] for r in read_rows(out) if r.get("status") == "ok"}
 
 
 def headline(frame: pd.DataFrame) -> pd.DataFrame:
@@ -70,9 +88,6 @@ class ResultsWriter:
             keep = data.rfind(b"\n") + 1
             with open(self.path, "r+b") as f:
                 f.truncate(keep)
-
-    def finished_keys(self) -> set[str]:
-        return {r["cell_key"] for r in read_rows(self.path.parent) if r.get("status") == "ok"}
 
     def append(self, rows: list[dict]) -> None:
         text = "".join(json.dumps({c: row.get(c) for c in COLUMNS}) + "\n" for row in rows)

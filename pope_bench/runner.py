@@ -21,9 +21,10 @@ from pathlib import Path
 from . import __version__
 from .errors import BadInput
 from .lengths import parse_lengths, resolve_lengths
-from .manifest import git_sha, record_run
-from .registry.checkpoints import ModelEntry, entry_for, fingerprint_files, load_registry
+from .manifest import git_sha, read_manifest, record_run
 from .progress import CellReport, sweep_progress
+from .registry.checkpoints import (ModelEntry, check_native_entry, entry_for, fingerprint_files, load_registry,
+                                   read_config)
 from .suites import sweeps_for
 from .tasks.base import TaskType
 from .tasks.registry import discover
@@ -64,10 +65,14 @@ class RunOptions:
 
 
 def model_fingerprint(entry: ModelEntry) -> str:
-    if entry.path is not None and (entry.path / "config.json").exists():
-        with_pope = json.loads((entry.path / "config.json").read_text()).get("model_type") == "pope_bench"
-        if with_pope:
-            return fingerprint_files(entry.path)
+    if entry.path is not None:
+        check_native_entry(entry)
+        if read_config(entry.path).get("model_type") == "pope_bench":
+            from .registry.loading import verify_native_weights
+
+            fingerprint = fingerprint_files(entry.path)
+            verify_native_weights(entry)
+            return fingerprint
     return hashlib.sha256(json.dumps([entry.source, entry.revision]).encode()).hexdigest()[:16]
 
 
@@ -75,7 +80,7 @@ def cell_key(fingerprint: str, entry: ModelEntry, task: TaskType, length: int, s
     # The entry's name and declared scaling are part of the key: a `factor: auto` variant is
     # its unscaled base at 1× (same weights, same rule) but a different row of the table.
     payload = [entry.name, entry.rope_scaling, fingerprint, entry.scaling_for(length),
-               task.definition.fingerprint(), length, seed, limit]
+               task.fingerprint(), length, seed, limit]
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:20]
 
 
@@ -88,6 +93,7 @@ def parse_batch_size(text: str) -> int | None:
 
 
 def check_out_dir(out: Path) -> None:
+    """Create ``out`` and prove it writable; only called once every input is checked."""
     try:
         out.mkdir(parents=True, exist_ok=True)
         probe = out / ".write-test"
@@ -118,22 +124,21 @@ def plan(options: RunOptions) -> Plan:
     entries = {name: entry_for(name, registry) for s in sweeps for name in s.models or []}
     tasks_found = discover(options.tasks_dirs)
     tasks = {name: tasks_found.build(name) for name in dict.fromkeys(t for s in sweeps for t in s.tasks)}
-    cells: list[Cell] = []
-    fingerprints: dict[str, str] = {}  # hashing weights once per model, not once per task
+    grid = []  # (entry, task, length, seed, limit), every pairing and length checked
     for sweep in sweeps:
         for task in (tasks[t] for t in sweep.tasks):
-            chosen = _models_for(task, sweep, entries, registry, options)
-            for entry in chosen:
-                if entry.name not in fingerprints:
-                    fingerprints[entry.name] = model_fingerprint(entry)
+            for entry in _models_for(task, sweep, entries, registry, options):
                 wanted = lengths.get(sweep.lengths) or parse_lengths(task.definition.default_lengths)
                 for length in resolve_lengths(wanted, entry.train_length, entry.length_limit, entry.name):
-                    for seed in options.seeds:
-                        key = cell_key(fingerprints[entry.name], entry, task, length, seed, sweep.limit)
-                        cells.append(Cell(entry, task, length, seed, sweep.limit, key))
-    if not cells:
+                    grid.extend((entry, task, length, seed, sweep.limit) for seed in options.seeds)
+    if not grid:
         raise BadInput(f"none of the tasks {', '.join(tasks)} suits model(s) {', '.join(entries)}; pass -t TASK "
                        "(see `pope-bench list tasks`)")
+    # last, the checks that read weights (once per model, not once per task)
+    models = {entry.name: entry for entry, *_ in grid}
+    fingerprints = {name: model_fingerprint(entry) for name, entry in models.items()}
+    cells = [Cell(entry, task, length, seed, limit, cell_key(fingerprints[entry.name], entry, task, length, seed, limit))
+             for entry, task, length, seed, limit in grid]
     return Plan(cells, suite, list(dict.fromkeys(c.task.name for c in cells)),
                 list(dict.fromkeys(c.entry.name for c in cells)))
 
@@ -179,13 +184,20 @@ def run(options: RunOptions, console=None) -> dict:
 
     console = console or Console(stderr=True)
     fixed_batch = parse_batch_size(options.batch_size)
-    the_plan = plan(options)  # every input check, before the imports of torch and pandas below
+    if options.out.exists() and not options.out.is_dir():
+        raise BadInput(f"--out {options.out} is a file; give a folder (it is created if missing)")
+    the_plan = plan(options)  # the input checks, before the imports of torch and pandas below
     cells = the_plan.cells
     from .registry.loading import load_model, resolve_device, resolve_dtype
-    from .results import CURVE_COLUMNS, ResultsWriter, export
+    from .results import CURVE_COLUMNS, ResultsWriter, export, finished_keys
 
     device = resolve_device(options.device)
     dtype = resolve_dtype(options.dtype, device)
+    read_manifest(options.out)  # a corrupt manifest or rows file is refused before anything is written
+    finished = set() if options.force else finished_keys(options.out)
+    todo = [c for c in cells if c.key not in finished]
+    checksums = {name: sum_ for c in {c.task.name: c for c in todo}.values()
+                 for name, sum_ in c.task.data_checksums().items()}  # loads (and checks) the data
     check_out_dir(options.out)
     threads = options.threads or (idle_cores() if device.type == "cpu" else None)
     if threads:
@@ -193,8 +205,6 @@ def run(options: RunOptions, console=None) -> dict:
 
         torch.set_num_threads(threads)
     writer = ResultsWriter(options.out)
-    finished = set() if options.force else writer.finished_keys()
-    todo = [c for c in cells if c.key not in finished]
     run_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:6]
     record_run(options.out, {
         "run_id": run_id, "suite": the_plan.suite, "seeds": options.seeds, "device": str(device),
@@ -202,11 +212,10 @@ def run(options: RunOptions, console=None) -> dict:
         "limit": options.limit, "batch_size": options.batch_size,
         "models": {c.entry.name: {"source": c.entry.source, "pe": c.entry.pe, "scaling": c.entry.rope_scaling,
                                   "train_length": c.entry.train_length} for c in cells},
-        "tasks": {c.task.name: {"type": c.task.definition.type, "params": c.task.params,
+        "tasks": {c.task.name: {"type": c.task.definition.type, "params": c.task.params.model_dump(mode="json"),
                                 "origin": c.task.definition.origin} for c in cells},
         "cells": len(cells), "cells_to_run": len(todo),
-        "data_checksums": {name: sum_ for c in {c.task.name: c for c in todo}.values()
-                           for name, sum_ in c.task.data_checksums().items()},
+        "data_checksums": checksums,
     })
     stats = {"failed": 0, "done": 0, "skipped": len(cells) - len(todo), "out": str(options.out),
              "suite": the_plan.suite, "tasks": the_plan.tasks, "models": the_plan.models}

@@ -272,7 +272,8 @@ def test_a_trained_looking_model_scores_high():
 
     metrics = task("indirect_indexing").evaluate(loaded(Oracle()), 2 * TRAIN_LENGTH, seed=0, limit=50, batch_size=8)
     assert metrics[0].value == 1.0 and metrics[0].stderr == 0.0
-    assert metrics[1].value == pytest.approx(math.log1p((CHARS.vocab_size - 1) * math.exp(-10.0)), rel=1e-5)
+    # float32 log-softmax around a logit of 10 carries ~10 · 2⁻²⁴ ≈ 6e-7 of rounding per token
+    assert metrics[1].value == pytest.approx(math.log1p((CHARS.vocab_size - 1) * math.exp(-10.0)), abs=2e-6)
 
 
 # ----------------------------------------------------------------------------- bad input
@@ -288,12 +289,13 @@ def definition(**params) -> TaskDefinition:
     (dict(string_length=[20, 60]), "cannot have 60 distinct letters"),
     (dict(kind="content", string_length=[20, 60]), "cannot have 30 distinct keys"),
     (dict(kind="content", string_length=[3, 3]), "no string of whole keys"),
-    (dict(kind="middle"), "kind must be one of"),
-    (dict(kind="content", max_shift=3), "unknown param"),
-    (dict(string_length=40), "list \\[min, max\\]"),
-    (dict(max_shift="15"), "max_shift must be an integer"),
+    (dict(kind="middle"), "kind: Input should be 'indirect', 'position' or 'content'"),
+    (dict(kind="content", max_shift=3), "max_shift does not apply to kind content"),
+    (dict(string_length=40), "string_length: Input should be a valid tuple"),
+    (dict(max_shift="fifteen"), "max_shift: Input should be a valid integer"),
     (dict(tokenizer="nonsense"), "unknown tokenizer"),
-    (dict(examples=0), "positive integer"),
+    (dict(examples=0), "examples: Input should be greater than 0"),
+    (dict(exampels=10), r"unknown key 'exampels' \(did you mean examples"),
 ])
 def test_bad_definitions_are_refused(params, message):
     with pytest.raises(BadInput, match=message):

@@ -45,13 +45,25 @@ def test_builtin_tasks_are_found():
     assert found.definitions["perplexity_text"].type == "perplexity"
 
 
-def test_tasks_dir_adds_tasks_and_names_broken_files(tmp_path):
+def test_tasks_dir_adds_tasks_and_refuses_broken_files(tmp_path):
     write_task(tmp_path, "my_ppl", "perplexity", corpus="kjv", tokens=64)
-    (tmp_path / "broken.yaml").write_text("name: [unclosed\n")
     found = discover([tmp_path])
-    assert found.definitions["my_ppl"].params["tokens"] == 64
-    assert any("broken.yaml" in p for p in found.problems)
-    assert "perplexity_text" in found.definitions  # the others keep working
+    assert found.build("my_ppl").params.tokens == 64
+    assert "perplexity_text" in found.definitions
+    (tmp_path / "broken.yaml").write_text("name: [unclosed\n")
+    with pytest.raises(BadInput, match="broken.yaml is not valid YAML"):
+        discover([tmp_path])
+
+
+def test_a_user_task_with_a_builtin_name_replaces_it_with_a_note(tmp_path):
+    write_task(tmp_path, "perplexity_text", "perplexity", corpus="kjv", tokens=64)
+    found = discover([tmp_path])
+    assert found.build("perplexity_text").params.tokens == 64
+    assert found.notes == [f"task 'perplexity_text' from {tmp_path / 'perplexity_text.yaml'} replaces the built-in one"]
+    twice = tmp_path / "again"
+    write_task(twice, "perplexity_text", "perplexity", corpus="kjv", tokens=32)
+    with pytest.raises(BadInput, match="defined twice"):
+        discover([tmp_path, twice])
 
 
 def make_distribution(root: Path, name: str, module_source: str, entry: str) -> None:
@@ -73,7 +85,7 @@ def test_entry_point_plugins_are_found_and_a_failing_one_is_named(tmp_path, monk
     found = discover()
     assert found.definitions["plugin_ppl"].origin.startswith("entry point good_plugin")
     assert any("bad_plugin" in p and "ModuleNotFoundError" in p for p in found.problems)
-    assert found.build("plugin_ppl").params["tokens"] == 32
+    assert found.build("plugin_ppl").params.tokens == 32
 
 
 def test_unknown_task_suggests_close_names():

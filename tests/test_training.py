@@ -20,7 +20,8 @@ from pope_bench.tokenizers import get_tokenizer
 from pope_bench.training.recipe import load_recipe
 from pope_bench.training.curves import plot_training_curves
 from pope_bench.training.curves import read_curve as read_curve_frame
-from pope_bench.training.trainer import STATE_FILE, held_out_metrics, train
+from pope_bench.training.state import STATE_FILE, TrainState, peek_state, save_state
+from pope_bench.training.trainer import build_model, held_out_metrics, make_optimizer, train
 
 TASKS = ["indirect_indexing", "position_indexing", "content_indexing"]
 
@@ -55,7 +56,7 @@ def test_killed_training_resumes_to_the_same_weights_and_curve(recipe_file, tmp_
         time.sleep(0.005)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    interrupted_at = torch.load(killed / STATE_FILE, weights_only=True)["step"]
+    interrupted_at = peek_state(killed / STATE_FILE).step
     assert 0 < interrupted_at < 400 and not (killed / "model.safetensors").exists()
 
     resumed = subprocess.run(command, capture_output=True, text=True)
@@ -105,11 +106,21 @@ def test_resume_under_another_recipe_is_refused(recipe_file, tmp_path):
     out = tmp_path / "run"
     out.mkdir()
     recipe = load_recipe(str(recipe_file))
-    torch.save({"recipe": yaml.safe_dump(recipe), "pe": "pope"}, out / STATE_FILE)
+    model = build_model(recipe, "pope", vocab_size=64)
+    save_state(out / STATE_FILE, model, make_optimizer(model, recipe["train"]), torch.Generator(),
+               TrainState(step=1, curve=[], recipe=yaml.safe_dump(recipe), pe="pope"))
     with pytest.raises(BadInput, match="different recipe or --pe"):
         train(load_recipe(str(recipe_file), ["train.lr=1e-2"]), "pope", out)
     with pytest.raises(BadInput, match="different recipe or --pe"):
         train(recipe, "rope", out)
+
+
+def test_a_truncated_training_state_is_a_one_line_error(recipe_file, tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / STATE_FILE).write_bytes(b"\x10\x00\x00")
+    with pytest.raises(BadInput, match="not a readable training state"):
+        train(load_recipe(str(recipe_file)), "pope", out)
 
 
 def test_curriculum_stages_scale_the_tasks_and_end_with_the_recipes_data():

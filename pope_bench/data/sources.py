@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 
-from ..errors import BadInput
+from ..errors import BadInput, closest
 from .corpora import OFFLINE_CORPORA, Document, documents
 from .dna import chrx_documents
 from .hub import load_hub_dataset, require_hub
@@ -26,6 +26,10 @@ HUB_CORPORA = {
 DOMAIN_CORPORA = {"jsb": jsb_documents, "grch37_chrx": chrx_documents}
 
 
+def corpus_names() -> list[str]:
+    return [*OFFLINE_CORPORA, *DOMAIN_CORPORA, *HUB_CORPORA]
+
+
 def load_documents(corpus: str, split: str = "test", limit: int | None = None) -> list[Document]:
     """The split's documents; with ``limit``, only its first ones up to that many characters
     in all (whole documents) — a lazily read corpus (the genome) is then read only so far."""
@@ -36,8 +40,7 @@ def load_documents(corpus: str, split: str = "test", limit: int | None = None) -
     elif corpus in HUB_CORPORA:
         docs = _hub_documents(corpus, split)
     else:
-        known = ", ".join([*OFFLINE_CORPORA, *DOMAIN_CORPORA, *HUB_CORPORA])
-        raise BadInput(f"unknown corpus {corpus!r}; known: {known}")
+        raise BadInput(f"unknown corpus {corpus!r}{closest(corpus, corpus_names())}; known: {', '.join(corpus_names())}")
     chosen, size = [], 0
     for doc in docs:
         if limit is not None and size >= limit:

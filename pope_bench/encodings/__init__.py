@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from ..errors import BadInput
+from ..names import ENCODINGS
 from .base import PositionalEncoding
 from .frequencies import SCALING_TYPES, Scaling
 from .nope import NoPE
 from .pope import DELTA_INITS, PoPE
 from .rope import RoPE
-
-ENCODINGS = ("rope", "pope", "nope")
 
 
 def build_encoding(

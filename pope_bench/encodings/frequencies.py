@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import torch
 
 from ..errors import BadInput
-from ..scaling_types import SCALING_TYPES
+from ..names import SCALING_TYPES
 
 
 @dataclass(frozen=True)

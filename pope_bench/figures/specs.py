@@ -19,20 +19,21 @@ splits panels), ``log_y``, ``x_label``, ``y_label``; heatmaps also ``cmap``, ``v
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass, field, fields
 from importlib import resources
 from pathlib import Path
+from typing import Literal
 
-import yaml
+from pydantic import Field, NonNegativeInt, field_validator, model_validator
 
 from ..errors import BadInput, closest
+from ..schema import StrictModel, check_identifier, read_yaml, validate
 
 KINDS = ("table", "line", "position_curve", "heatmap")
 #: result columns that index points inside one cell; a figure uses some, the others must be empty
 INDEX_COLUMNS = ("position", "depth", "layer", "frequency", "head")
 #: columns a chart may place on an axis or split panels by
 CHART_COLUMNS = ("model", "method", "task", "metric", "length", "length_ratio", *INDEX_COLUMNS)
-COMMON = {"name", "kind", "title", "caption", "metric", "filters", "scale", "labels"}
+COMMON = {"kind", "title", "caption", "metric", "filters", "scale", "labels"}
 KIND_FIELDS = {
     "table": COMMON | {"columns", "average", "digits", "paper"},
     "line": COMMON | {"tasks", "x", "panel_rows", "panel_cols", "log_y", "x_label", "y_label"},
@@ -42,17 +43,35 @@ KIND_FIELDS = {
 }
 
 
-@dataclass(frozen=True)
-class Column:
-    """One table column: the first of ``tasks`` that has rows, at ``metric``."""
-
-    label: str
-    tasks: tuple[str, ...]
-    metric: str
+def _as_tuple(value) -> tuple:
+    if value is None:
+        return ()
+    return tuple(value) if isinstance(value, (list, tuple)) else (value,)
 
 
-@dataclass(frozen=True)
-class PaperNumber:
+class Column(StrictModel):
+    """One table column: the first of ``task`` (a name, or alternatives in order of
+    preference) that has rows, at ``metric`` (default: the spec's first metric)."""
+
+    task: tuple[str, ...] = Field(min_length=1)
+    label: str  # default: the first task
+    metric: str  # default: the spec's first metric
+
+    @model_validator(mode="before")
+    @classmethod
+    def _defaults(cls, data):
+        if isinstance(data, dict) and "task" in data:
+            data = {**data, "task": _as_tuple(data["task"])}
+            if data["task"]:
+                data.setdefault("label", str(data["task"][0]))
+        return data
+
+    @property
+    def tasks(self) -> tuple[str, ...]:
+        return self.task
+
+
+class PaperNumber(StrictModel):
     """A published number, kept as printed (``"1.90"``, not 1.9)."""
 
     column: str
@@ -62,21 +81,28 @@ class PaperNumber:
     model: str = ""
     label: str = ""
 
+    @field_validator("value", "pm", mode="before")
+    @classmethod
+    def _as_printed(cls, value):
+        return value if value is None or isinstance(value, str) else str(value)
 
-@dataclass(frozen=True)
-class FigureSpec:
+
+class FigureSpec(StrictModel):
+    """One figure or table. ``name`` and ``origin`` come from the file's name and path."""
+
     name: str
-    kind: str
+    origin: str = ""
+    kind: Literal["table", "line", "position_curve", "heatmap"]
     title: str
     caption: str = ""
     metric: tuple[str, ...] = ()
     tasks: tuple[str, ...] = ()
-    filters: dict = field(default_factory=dict)
+    filters: dict = {}
     scale: float = 1.0
-    labels: dict = field(default_factory=dict)
+    labels: dict = {}
     columns: tuple[Column, ...] = ()
     average: str | None = None
-    digits: int = 2
+    digits: NonNegativeInt = 2
     paper: tuple[PaperNumber, ...] = ()
     x: str | None = None
     y: str | None = None
@@ -89,7 +115,41 @@ class FigureSpec:
     vmin: float | None = None
     vmax: float | None = None
     annotate: bool = False
-    origin: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fill(cls, data):
+        """Lists from single names; each table column's metric defaults to the spec's first."""
+        if not isinstance(data, dict):
+            return data
+        data = {**data, **{k: _as_tuple(data[k]) for k in ("metric", "tasks") if k in data}}
+        if data.get("metric") and isinstance(data.get("columns"), list):
+            data["columns"] = [{"metric": data["metric"][0], **c} if isinstance(c, dict) else c
+                               for c in data["columns"]]
+        return data
+
+    @model_validator(mode="after")
+    def _check(self):
+        """Fields of another kind, and what each kind needs."""
+        foreign = sorted(self.model_fields_set - KIND_FIELDS[self.kind] - {"name", "origin"})
+        if foreign:
+            raise ValueError(f"{', '.join(foreign)} do(es) not apply to kind {self.kind}; "
+                             f"its fields: {', '.join(sorted(KIND_FIELDS[self.kind]))}")
+        if self.kind == "table":
+            if not self.columns:
+                raise ValueError("a table needs columns:")
+            if not {"length", "length_ratio"} & set(self.filters):
+                raise ValueError("a table reads one length; add filters: {length_ratio: 1} or {length: N}")
+            return self
+        if not self.tasks or not self.metric or self.x is None:
+            raise ValueError("a chart needs tasks:, metric: and x:")
+        if self.kind == "heatmap" and self.y is None:
+            raise ValueError("a heatmap needs y:")
+        for axis in ("x", "y", "panel_rows", "panel_cols"):
+            value = getattr(self, axis)
+            if value is not None and value not in CHART_COLUMNS:
+                raise ValueError(f"{axis}: {value!r} is not one of {', '.join(CHART_COLUMNS)}")
+        return self
 
     @property
     def all_tasks(self) -> tuple[str, ...]:
@@ -118,66 +178,15 @@ def bundled_path(name: str) -> Path:
     return specs[name]
 
 
-def _as_tuple(value) -> tuple:
-    if value is None:
-        return ()
-    return tuple(value) if isinstance(value, (list, tuple)) else (value,)
-
-
 def parse_spec(data, name: str, origin: str) -> FigureSpec:
     """A validated spec; every problem is one BadInput line naming the file and field."""
-    if not isinstance(data, dict) or data.get("kind") not in KINDS:
+    if not isinstance(data, dict):
         raise BadInput(f"{origin}: a figure spec is a mapping with kind: one of {', '.join(KINDS)}")
-    kind = data["kind"]
-    unknown = set(data) - KIND_FIELDS[kind]
-    if unknown:
-        raise BadInput(f"{origin}: unknown field(s) {', '.join(sorted(unknown))} for kind {kind}; "
-                       f"known: {', '.join(sorted(KIND_FIELDS[kind]))}")
-    if "title" not in data:
-        raise BadInput(f"{origin}: a figure spec needs title:")
-    values = {k: v for k, v in data.items() if k not in {"name", "metric", "tasks", "columns", "paper"}}
-    metric = _as_tuple(data.get("metric"))
-    spec = FigureSpec(name=name, origin=origin, metric=metric, tasks=_as_tuple(data.get("tasks")),
-                      columns=tuple(_column(c, metric, origin) for c in data.get("columns") or ()),
-                      paper=tuple(_paper(p, origin) for p in data.get("paper") or ()), **values)
-    _check(spec)
-    return spec
-
-
-def _column(data, metric: tuple, origin: str) -> Column:
-    if not isinstance(data, dict) or "task" not in data:
-        raise BadInput(f"{origin}: each table column is a mapping with task: (and label:, metric:)")
-    tasks = _as_tuple(data["task"])
-    chosen = data.get("metric") or (metric[0] if metric else None)
-    if chosen is None:
-        raise BadInput(f"{origin}: column {tasks[0]!r} has no metric: (and the spec none)")
-    return Column(label=str(data.get("label", tasks[0])), tasks=tasks, metric=str(chosen))
-
-
-def _paper(data, origin: str) -> PaperNumber:
-    known = {f.name for f in fields(PaperNumber)}
-    if not isinstance(data, dict) or not {"column", "method", "value"} <= set(data) or set(data) - known:
-        raise BadInput(f"{origin}: each paper: entry needs column, method, value (optional: pm, model, label)")
-    text = {k: str(data[k]) for k in ("value", "pm") if data.get(k) is not None}
-    return PaperNumber(**{**data, **text})
-
-
-def _check(spec: FigureSpec) -> None:
-    where = f"{spec.origin} ({spec.kind})"
-    if spec.kind == "table":
-        if not spec.columns:
-            raise BadInput(f"{where}: a table needs columns:")
-        if not {"length", "length_ratio"} & set(spec.filters):
-            raise BadInput(f"{where}: a table reads one length; add filters: {{length_ratio: 1}} or {{length: N}}")
-        return
-    if not spec.tasks or not spec.metric or spec.x is None:
-        raise BadInput(f"{where}: a chart needs tasks:, metric: and x:")
-    if spec.kind == "heatmap" and spec.y is None:
-        raise BadInput(f"{where}: a heatmap needs y:")
-    for axis in ("x", "y", "panel_rows", "panel_cols"):
-        value = getattr(spec, axis)
-        if value is not None and value not in CHART_COLUMNS:
-            raise BadInput(f"{where}: {axis}: {value!r} is not one of {', '.join(CHART_COLUMNS)}")
+    for reserved in ("name", "origin"):
+        if reserved in data:
+            raise BadInput(f"{origin}: {reserved}: is taken from the file, remove it")
+    check_identifier(name, "figure spec name")
+    return validate(FigureSpec, {**data, "name": name, "origin": origin}, origin)
 
 
 def load_spec(name_or_path: str) -> FigureSpec:
@@ -188,11 +197,7 @@ def load_spec(name_or_path: str) -> FigureSpec:
             raise BadInput(f"figure spec {path} does not exist")
     else:
         path = bundled_path(name_or_path)
-    try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as e:
-        raise BadInput(f"{path} is not valid YAML ({str(e).splitlines()[0]})") from None
-    return parse_spec(data, path.stem, str(path))
+    return parse_spec(read_yaml(path, "figure spec"), path.stem, str(path))
 
 
 def copy_spec(name: str, folder: Path) -> Path:

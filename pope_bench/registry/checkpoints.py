@@ -17,13 +17,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Literal
 
-import yaml
+from pydantic import PositiveInt, StrictBool, field_validator, model_validator
 
-from ..scaling_types import SCALING_TYPES
 from ..errors import BadInput, closest
+from ..names import ENCODINGS, SCALING_TYPES
+from ..schema import StrictModel, check_identifier, read_yaml, validate
 
 #: Longest length relative to the train length that a sweep may ask for: far beyond any
 #: extrapolation regime anyone reports (the paper goes to 10×), and the point past which
@@ -47,7 +49,6 @@ class ModelEntry:
     base: str | None = None
     description: str = ""
     max_length: int | None = None
-    extra: dict = field(default_factory=dict)
 
     @property
     def domain(self) -> str:
@@ -83,82 +84,131 @@ class ModelEntry:
         return spec
 
 
-def _read_yaml(path: Path) -> dict:
-    try:
-        data = yaml.safe_load(path.read_text())
-    except FileNotFoundError:
-        raise BadInput(f"checkpoint registry {path} does not exist; pass --checkpoints FILE") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise BadInput(f"cannot read checkpoint registry {path}: {e}") from None
-    except yaml.YAMLError as e:
-        first = str(e).replace("\n", " ")
-        raise BadInput(f"checkpoint registry {path} is not valid YAML ({first}); fix the file") from None
-    if not isinstance(data, dict) or not isinstance(data.get("models"), dict):
-        raise BadInput(f"checkpoint registry {path} must be a mapping with a 'models:' mapping of entries")
-    return data["models"]
+class RopeScaling(StrictModel):
+    """An eval-time scaling rule: ``type`` one of SCALING_TYPES, ``factor`` > 1 or ``auto``."""
+
+    type: str
+    factor: float | Literal["auto"]
+
+    @field_validator("type")
+    @classmethod
+    def _known_type(cls, value: str) -> str:
+        if value not in SCALING_TYPES:
+            raise ValueError(f"must be one of {', '.join(SCALING_TYPES)}{closest(value, SCALING_TYPES)}")
+        return value
+
+    @field_validator("factor")
+    @classmethod
+    def _above_one(cls, value):
+        if value != "auto" and not value > 1:
+            raise ValueError("must be a number > 1 or 'auto'")
+        return value
 
 
-def _validate_scaling(name: str, spec) -> dict:
-    if not isinstance(spec, dict) or spec.get("type") not in SCALING_TYPES:
-        raise BadInput(f"{name}: rope_scaling needs type one of {', '.join(SCALING_TYPES)} and a factor (> 1 or auto)")
-    factor = spec.get("factor")
-    if factor != "auto" and not (isinstance(factor, (int, float)) and factor > 1):
-        raise BadInput(f"{name}: rope_scaling.factor must be a number > 1 or 'auto', got {factor!r}")
-    return dict(spec)
+class CheckpointSpec(StrictModel):
+    """A native checkpoint (``path:``) or a hub causal LM (``hf:``), as written in the registry."""
+
+    path: str | None = None
+    hf: str | None = None
+    revision: str | None = None
+    pe: str
+    train_length: PositiveInt
+    tokenizer: str | None = None  # default: "hf" for hub entries, "bytes" for native ones
+    description: str = ""
+    max_length: PositiveInt | None = None
+    trust_remote_code: StrictBool = False
+    rope_scaling: RopeScaling | None = None
+
+    @field_validator("pe")
+    @classmethod
+    def _known_pe(cls, value: str) -> str:
+        if value not in ENCODINGS:
+            raise ValueError(f"must be one of {', '.join(ENCODINGS)}{closest(value, ENCODINGS)}")
+        return value
+
+    @model_validator(mode="after")
+    def _one_source(self):
+        if (self.path is None) == (self.hf is None):
+            raise ValueError("needs exactly one of path: (native checkpoint) or hf: (hub id)")
+        return self
+
+
+class VariantSpec(StrictModel):
+    """``base:`` + ``rope_scaling:``: the base entry's weights with eval-time scaling."""
+
+    base: str
+    rope_scaling: RopeScaling
+    description: str = ""
 
 
 def load_registry(path: Path) -> dict[str, ModelEntry]:
     """All entries, variants resolved onto their base; every problem is one BadInput line."""
-    raw = _read_yaml(path)
+    data = read_yaml(path, "checkpoint registry")
+    if not isinstance(data, dict) or set(data) != {"models"} or not isinstance(data["models"], dict):
+        raise BadInput(f"checkpoint registry {path} must be a mapping with one key, models:, holding the entries")
+    raw = data["models"]
     entries: dict[str, ModelEntry] = {}
     for name, spec in raw.items():
+        check_identifier(str(name), f"{path}: model")
         if not isinstance(spec, dict):
             raise BadInput(f"{path}: entry {name!r} must be a mapping (path:/hf:/base: ...)")
-    for name, spec in raw.items():
-        if "base" in spec:
-            continue
-        entries[name] = _entry_from(name, spec, path.parent)
+        if "base" not in spec:
+            entries[name] = _entry_from(name, validate(CheckpointSpec, spec, f"{path}: entry {name!r}"), path.parent)
     for name, spec in raw.items():
         if "base" not in spec:
             continue
-        base = entries.get(spec["base"])
+        variant = validate(VariantSpec, spec, f"{path}: entry {name!r}")
+        base = entries.get(variant.base)
         if base is None:
-            raise BadInput(f"{path}: {name!r} has base {spec['base']!r}, which is not a non-variant entry")
+            raise BadInput(f"{path}: {name!r} has base {variant.base!r}, which is not a non-variant entry"
+                           f"{closest(variant.base, entries)}")
         if base.pe not in ("rope", "pope"):
             raise BadInput(f"{path}: {name!r} scales {base.name!r}, whose pe {base.pe!r} has no frequencies")
-        entries[name] = ModelEntry(
-            **{**base.__dict__, "name": name, "base": base.name,
-               "rope_scaling": _validate_scaling(name, spec.get("rope_scaling")),
-               "description": spec.get("description", f"{base.name} with {spec.get('rope_scaling')}")}
-        )
+        entries[name] = replace(base, name=name, base=base.name, rope_scaling=variant.rope_scaling.model_dump(),
+                                description=variant.description or f"{base.name} with {variant.rope_scaling.model_dump()}")
     return entries
 
 
-def _entry_from(name: str, spec: dict, root: Path) -> ModelEntry:
-    if ("path" in spec) == ("hf" in spec):
-        raise BadInput(f"entry {name!r} needs exactly one of path: (native checkpoint) or hf: (hub id)")
-    for required in ("pe", "train_length"):
-        if required not in spec:
-            raise BadInput(f"entry {name!r} is missing {required}:")
-    if not isinstance(spec["train_length"], int) or spec["train_length"] < 1:
-        raise BadInput(f"entry {name!r}: train_length must be a positive integer")
-    known = set(ModelEntry.__dataclass_fields__) - {"name", "extra", "path", "base"} | {"path", "domain"}
-    unknown = set(spec) - known
-    if unknown:
-        raise BadInput(f"entry {name!r}: unknown field(s) {', '.join(sorted(unknown))}")
+def _entry_from(name: str, spec: CheckpointSpec, root: Path) -> ModelEntry:
     return ModelEntry(
         name=name,
-        pe=spec["pe"],
-        train_length=spec["train_length"],
-        tokenizer=spec.get("tokenizer", "hf" if "hf" in spec else "bytes"),
-        path=(root / spec["path"]).resolve() if "path" in spec else None,
-        hf=spec.get("hf"),
-        revision=spec.get("revision"),
-        trust_remote_code=bool(spec.get("trust_remote_code", False)),
-        rope_scaling=_validate_scaling(name, spec["rope_scaling"]) if spec.get("rope_scaling") else None,
-        description=spec.get("description", ""),
-        max_length=spec.get("max_length"),
+        pe=spec.pe,
+        train_length=spec.train_length,
+        tokenizer=spec.tokenizer or ("hf" if spec.hf else "bytes"),
+        path=(root / spec.path).resolve() if spec.path else None,
+        hf=spec.hf,
+        revision=spec.revision,
+        trust_remote_code=spec.trust_remote_code,
+        rope_scaling=spec.rope_scaling.model_dump() if spec.rope_scaling else None,
+        description=spec.description,
+        max_length=spec.max_length,
     )
+
+
+def check_native_entry(entry: ModelEntry) -> None:
+    """A native checkpoint's registry entry must say what its config.json says: a ``pe:``
+    that differs would label every row with the wrong encoding."""
+    config = read_config(entry.path)
+    if config.get("model_type") != "pope_bench":
+        return
+    for field_name in ("pe", "train_length", "tokenizer"):
+        if field_name in config and config[field_name] != getattr(entry, field_name):
+            raise BadInput(f"model {entry.name!r}: the registry says {field_name}: {getattr(entry, field_name)!r} but "
+                           f"{entry.path / 'config.json'} says {config[field_name]!r}; fix the registry entry")
+
+
+def read_config(folder: Path) -> dict:
+    """A checkpoint folder's config.json as a mapping, or a one-line error."""
+    path = Path(folder) / "config.json"
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise BadInput(f"{folder} has no config.json; point at a folder written by save_pretrained") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise BadInput(f"{path} is not valid JSON ({e}); restore the checkpoint's config") from None
+    if not isinstance(config, dict):
+        raise BadInput(f"{path} must hold a JSON object, not {type(config).__name__}")
+    return config
 
 
 def entry_for(name: str, registry: dict[str, ModelEntry]) -> ModelEntry:
@@ -167,13 +217,12 @@ def entry_for(name: str, registry: dict[str, ModelEntry]) -> ModelEntry:
         return registry[name]
     folder = Path(name)
     if folder.is_dir():
-        config_file = folder / "config.json"
-        if not config_file.exists():
-            raise BadInput(f"{folder} has no config.json; point --model at a folder written by save_pretrained")
-        config = json.loads(config_file.read_text())
+        config = read_config(folder)
         if config.get("model_type") == "pope_bench":
-            return ModelEntry(name=folder.name, pe=config["pe"], train_length=config["train_length"],
-                              tokenizer=config.get("tokenizer", "bytes"), path=folder.resolve())
+            spec = validate(CheckpointSpec, {"path": str(folder), "pe": config.get("pe"), "train_length":
+                            config.get("train_length"), "tokenizer": config.get("tokenizer", "bytes")},
+                            f"{folder / 'config.json'}")
+            return _entry_from(folder.name, spec, Path.cwd())
         from .hub_ids import config_facts
 
         return ModelEntry(name=folder.name, tokenizer="hf", path=folder.resolve(), **config_facts(config))
@@ -182,12 +231,27 @@ def entry_for(name: str, registry: dict[str, ModelEntry]) -> ModelEntry:
     return ModelEntry(name=name, tokenizer="hf", **hub_model_facts(name, registry))
 
 
+PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl")
+
+
+def refuse_pickled_weights(folder: Path) -> None:
+    """A local folder must hold safetensors weights; pickled ones are never loaded."""
+    if any(folder.glob("*.safetensors")):
+        return
+    pickled = sorted(p.name for p in folder.iterdir() if p.suffix in PICKLE_SUFFIXES) if folder.is_dir() else []
+    if pickled:
+        raise BadInput(
+            f"{folder} holds only pickled weights ({', '.join(pickled)}), which pope-bench never loads; convert "
+            "them once where you trust the file: model = AutoModelForCausalLM.from_pretrained(DIR); "
+            "model.save_pretrained(DIR, safe_serialization=True)")
+    raise BadInput(f"{folder} holds no *.safetensors weights; train it (`pope-bench train`) or fix the path")
+
+
 def fingerprint_files(folder: Path) -> str:
     """sha256 over a checkpoint's config and weights: part of every result's cell key."""
+    refuse_pickled_weights(folder)
     h = hashlib.sha256()
     files = sorted(folder.glob("*.safetensors")) + [folder / "config.json"]
-    if not any(f.suffix == ".safetensors" for f in files):
-        raise BadInput(f"{folder} holds no *.safetensors weights; train it (`pope-bench train`) or fix the path")
     for f in files:
         h.update(f.name.encode())
         h.update(f.read_bytes())

@@ -1,8 +1,10 @@
 """Turning a registry entry into a ready model: weights, tokenizer, device, dtype, scaling.
 
 Native checkpoints and hub models come out as the same :class:`LoadedModel`, so a task
-never knows which kind it scores. Weights load through safetensors (``from_pretrained``
-prefers them); ``trust_remote_code`` is passed only when the entry asks for it.
+never knows which kind it scores. Loading is strict: safetensors only (a folder with only
+pickled ``.bin``/``.pt`` weights is refused, nothing is unpickled), and a weight that is
+missing, unexpected, of another shape or newly initialised is an error, never a warning
+beside an ``ok`` row. ``trust_remote_code`` is passed only when the entry asks for it.
 """
 
 from __future__ import annotations
@@ -11,12 +13,13 @@ import hashlib
 import json
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 
 from ..errors import BadInput
 from ..tokenizers import get_tokenizer
-from .checkpoints import ModelEntry, fingerprint_files
+from .checkpoints import ModelEntry, fingerprint_files, refuse_pickled_weights
 
 
 @dataclass
@@ -43,9 +46,18 @@ def resolve_device(device: str) -> torch.device:
             return torch.device("mps")
         return torch.device("cpu")
     try:
-        return torch.device(device)
+        chosen = torch.device(device)
     except RuntimeError:
         raise BadInput(f"--device {device!r} is not a device; use auto, cpu, cuda, cuda:N or mps") from None
+    if chosen.type == "cuda" and not torch.cuda.is_available():
+        raise BadInput(f"--device {device}: this machine has no CUDA GPU (torch sees none); use --device cpu or auto")
+    if chosen.type == "cuda" and chosen.index is not None and chosen.index >= torch.cuda.device_count():
+        raise BadInput(f"--device {device}: there are only {torch.cuda.device_count()} CUDA device(s)")
+    if chosen.type == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise BadInput(f"--device {device}: MPS is not available on this machine; use --device cpu or auto")
+    if chosen.type not in ("cpu", "cuda", "mps"):
+        raise BadInput(f"--device {device!r} is not supported; use auto, cpu, cuda, cuda:N or mps")
+    return chosen
 
 
 def resolve_dtype(dtype: str, device: torch.device) -> torch.dtype:
@@ -83,10 +95,12 @@ def load_model(entry: ModelEntry, scaling: dict | None, device: torch.device, dt
     kwargs = {"revision": entry.revision} if entry.revision else {}
     if entry.trust_remote_code:
         kwargs["trust_remote_code"] = True
+    if entry.path is not None:
+        refuse_pickled_weights(entry.path)
     try:
         config = AutoConfig.from_pretrained(source, **kwargs)
-    except OSError as e:
-        raise BadInput(f"cannot load model {entry.name!r} from {source}: {str(e).splitlines()[0]}") from None
+    except (OSError, ValueError) as e:
+        raise BadInput(f"cannot load the config of model {entry.name!r} from {source}: {_first_line(e)}") from None
     native = getattr(config, "model_type", None) == "pope_bench"
     if native:
         fingerprint = fingerprint_files(entry.path)
@@ -97,16 +111,72 @@ def load_model(entry: ModelEntry, scaling: dict | None, device: torch.device, dt
         fingerprint = hashlib.sha256(json.dumps([source, entry.revision], sort_keys=True).encode()).hexdigest()[:16]
         if scaling:
             config.rope_parameters = hf_scaling_parameters(config, scaling)
-        tokenizer = AutoTokenizer.from_pretrained(source, **kwargs)
-    try:
-        with _quiet_local_load(native):
-            model = AutoModelForCausalLM.from_pretrained(source, config=config, dtype=dtype, **kwargs)
-    except OSError as e:
-        raise BadInput(f"cannot load weights of {entry.name!r} from {source}: {str(e).splitlines()[0]}") from None
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(source, **kwargs)
+        except (OSError, ValueError, TypeError) as e:
+            raise BadInput(f"model {entry.name!r} ({source}) has no usable tokenizer ({_first_line(e)}); "
+                           "save one beside the weights (tokenizer.save_pretrained)") from None
+    with _quiet_local_load(native):
+        model = strict_from_pretrained(AutoModelForCausalLM, entry.name, source, config=config, dtype=dtype, **kwargs)
     model.to(device).eval()
     if scaling:
         fingerprint += "-" + hashlib.sha256(json.dumps(scaling, sort_keys=True).encode()).hexdigest()[:8]
     return LoadedModel(entry, model, tokenizer, fingerprint, scaling, device, dtype)
+
+
+def strict_from_pretrained(auto_class, name: str, source: str, **kwargs):
+    """``from_pretrained`` with safetensors only, and every weight accounted for: the
+    checkpoint's tensors must be exactly the model's (tied weights aside)."""
+    from safetensors import SafetensorError
+
+    try:
+        model, info = auto_class.from_pretrained(source, use_safetensors=True, output_loading_info=True, **kwargs)
+    except (OSError, ValueError, RuntimeError, SafetensorError) as e:
+        raise BadInput(f"cannot load the weights of {name!r} from {source}: {_first_line(e)}") from None
+    problems = {"missing": sorted(info["missing_keys"]), "unexpected": sorted(info["unexpected_keys"]),
+                "of another shape": sorted(str(k[0]) for k in info["mismatched_keys"])}
+    problems = {kind: keys for kind, keys in problems.items() if keys}
+    if problems or info["error_msgs"]:
+        shown = "; ".join(f"{len(keys)} {kind} (e.g. {keys[0]})" for kind, keys in problems.items())
+        raise BadInput(f"the weights of {name!r} in {source} do not match its config: "
+                       f"{shown or _first_line(info['error_msgs'][0])}; fix config.json or retrain")
+    return model
+
+
+def _first_line(error) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def verify_native_weights(entry: ModelEntry) -> None:
+    """Before any work: a native checkpoint's tensors (names and shapes, from the
+    safetensors header) must be exactly those of the model its config.json describes — a
+    config that says 6 layers over weights of 4 would otherwise run with 2 random layers."""
+    from safetensors import SafetensorError, safe_open
+
+    from ..modeling import PopeBenchConfig, PopeBenchForCausalLM
+
+    try:
+        config = PopeBenchConfig.from_pretrained(str(entry.path))
+    except (OSError, ValueError, TypeError) as e:
+        raise BadInput(f"model {entry.name!r}: config.json is unusable ({_first_line(e)})") from None
+    with torch.device("meta"):
+        expected = {k: tuple(v.shape) for k, v in PopeBenchForCausalLM(config).state_dict().items()}
+    found = {}
+    for file in sorted(entry.path.glob("*.safetensors")):
+        try:
+            with safe_open(str(file), "pt") as f:
+                found.update({k: tuple(f.get_slice(k).get_shape()) for k in f.keys()})
+        except (SafetensorError, OSError) as e:
+            raise BadInput(f"{file} is not a readable safetensors file ({e}); restore or retrain it") from None
+    tied = {k for k in expected if k not in found and config.tie_word_embeddings and k.endswith("lm_head.weight")}
+    problems = {"missing": sorted(set(expected) - set(found) - tied), "unexpected": sorted(set(found) - set(expected)),
+                "of another shape": sorted(k for k in set(found) & set(expected) if found[k] != expected[k])}
+    problems = {kind: keys for kind, keys in problems.items() if keys}
+    if problems:
+        shown = "; ".join(f"{len(keys)} {kind} (e.g. {keys[0]})" for kind, keys in problems.items())
+        raise BadInput(f"the weights of {entry.name!r} in {entry.path} do not match its config.json: {shown}; "
+                       "fix config.json or retrain")
 
 
 @contextmanager

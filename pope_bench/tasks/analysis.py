@@ -27,11 +27,13 @@ projections nor δ, so a variant would repeat its base's rows.
 
 from __future__ import annotations
 
+from pydantic import PositiveInt
+
 from ..errors import BadInput
 from ..lazy import lazy_module, no_grad
 from ..tokenizers import encode_text
 from .base import Metric, TaskType
-from .corpus import CorpusDocuments
+from .corpus import CorpusDocuments, CorpusParams
 
 torch = lazy_module("torch")
 F = lazy_module("torch.nn.functional")
@@ -105,10 +107,15 @@ class _NativeAnalysis(TaskType):
             attention_layers(lm, self.name)
 
 
+class FrequencyUsageParams(CorpusParams):
+    #: tokens averaged over, in windows of the cell's length (``--limit`` caps)
+    tokens: PositiveInt = 16_384
+
+
 class FrequencyUsageTask(CorpusDocuments, _NativeAnalysis):
     type_name = "frequency_usage"
     metrics = ("q_usage", "k_usage")
-    required_params = ("corpus",)
+    Params = FrequencyUsageParams
     encodings = ("rope", "pope")
 
     def windows(self, lm, length: int, budget: int) -> list[list[int]]:
@@ -128,7 +135,7 @@ class FrequencyUsageTask(CorpusDocuments, _NativeAnalysis):
     @no_grad
     def evaluate(self, lm, length, seed, limit, batch_size):
         layers = attention_layers(lm, self.name)
-        windows = self.windows(lm, length, int(limit or self.params.get("tokens", 16_384)))
+        windows = self.windows(lm, length, int(limit or self.params.tokens))
         meters = [_UsageMeter(attn, lm.entry.pe) for attn in layers]
         hooks = [attn.qkv.register_forward_hook(meter) for attn, meter in zip(layers, meters)]
         base = getattr(lm.model, lm.model.base_model_prefix)  # the LM head is not needed

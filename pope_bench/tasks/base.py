@@ -13,7 +13,10 @@ import json
 from dataclasses import dataclass, field
 from typing import ClassVar
 
+from pydantic import field_validator
+
 from ..errors import BadInput
+from ..schema import StrictModel, check_identifier, validate
 
 
 @dataclass
@@ -29,6 +32,26 @@ class Metric:
     extra: dict = field(default_factory=dict)
 
 
+class TaskFile(StrictModel):
+    """A task definition as written (a YAML file, or a dict from an entry point); its
+    ``params`` are checked by the named type's own :class:`TaskParams` schema."""
+
+    name: str
+    type: str
+    params: dict = {}
+    description: str = ""
+    default_lengths: str = "1x"
+    source: str = ""
+
+    @field_validator("name")
+    @classmethod
+    def _safe_name(cls, value: str) -> str:
+        try:
+            return check_identifier(value, "task name")
+        except BadInput as e:
+            raise ValueError(str(e)) from None
+
+
 @dataclass
 class TaskDefinition:
     name: str
@@ -39,9 +62,21 @@ class TaskDefinition:
     source: str = ""
     origin: str = ""  # the file or entry point it came from
 
-    def fingerprint(self) -> str:
-        payload = json.dumps({"type": self.type, "params": self.params}, sort_keys=True, default=str)
-        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+    @classmethod
+    def parse(cls, data, origin: str) -> TaskDefinition:
+        spec = validate(TaskFile, data, origin)
+        return cls(name=spec.name, type=spec.type, params=dict(spec.params), description=spec.description.strip(),
+                   default_lengths=spec.default_lengths, source=spec.source.strip(), origin=origin)
+
+
+class TaskParams(StrictModel):
+    """Params every task type takes; each type extends this with its own (typed, with
+    defaults) and names it in ``TaskType.Params``. Plugins do the same."""
+
+    #: the metric summaries and plots lead with (default: the type's first metric)
+    main_metric: str | None = None
+    #: the tokenizer a model must have to run the task (None: any of the task's domain)
+    tokenizer: str | None = None
 
 
 class TaskType:
@@ -52,15 +87,17 @@ class TaskType:
     metrics: ClassVar[tuple[str, ...]]
     #: the model domain this task needs (text, indexing, music, dna)
     domain: ClassVar[str] = "text"
-    #: params every definition must give
-    required_params: ClassVar[tuple[str, ...]] = ()
+    #: the schema of this type's params: fields, types, ranges and defaults in one place
+    Params: ClassVar[type[TaskParams]] = TaskParams
 
     def __init__(self, definition: TaskDefinition):
         self.definition = definition
-        self.params = definition.params
-        missing = [p for p in self.required_params if p not in self.params]
-        if missing:
-            raise BadInput(f"task {definition.name!r} ({definition.origin}) is missing param(s) {', '.join(missing)}")
+        where = f"task {definition.name!r} ({definition.origin}) params"
+        if not isinstance(definition.params, dict):
+            raise BadInput(f"{where} must be a mapping of param: value")
+        self.params = validate(self.Params, definition.params, where)
+        if self.params.main_metric is not None and self.params.main_metric not in self.metrics:
+            raise BadInput(f"{where}: main_metric {self.params.main_metric!r} is not one of {', '.join(self.metrics)}")
 
     @property
     def name(self) -> str:
@@ -68,18 +105,25 @@ class TaskType:
 
     @property
     def main_metric(self) -> str:
-        return self.params.get("main_metric", self.metrics[0])
+        return self.params.main_metric or self.metrics[0]
+
+    def fingerprint(self) -> str:
+        """Type and params with every default filled in: part of each cell's key, so a
+        changed default (or an explicit value equal to it) keys cells correctly."""
+        payload = json.dumps({"type": self.definition.type, "params": self.params.model_dump(mode="json")},
+                             sort_keys=True)
+        return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
     def suits(self, entry) -> bool:
         """Whether a registry entry can run this task (domain and vocabulary)."""
-        needed = self.params.get("tokenizer")
+        needed = self.params.tokenizer
         return entry.domain == self.domain and (needed is None or needed == entry.tokenizer)
 
     def check_model(self, lm) -> None:
         if not self.suits(lm.entry):
             raise BadInput(
                 f"task {self.name!r} needs a {self.domain} model"
-                + (f" with tokenizer {self.params['tokenizer']!r}" if self.params.get("tokenizer") else "")
+                + (f" with tokenizer {self.params.tokenizer!r}" if self.params.tokenizer else "")
                 + f"; {lm.entry.name!r} is a {lm.entry.domain} model ({lm.entry.tokenizer})"
             )
 

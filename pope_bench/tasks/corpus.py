@@ -4,22 +4,46 @@ for the run manifest, and the domain they belong to (``params.domain``, text by 
 
 from __future__ import annotations
 
+from typing import Literal
+
+from pydantic import field_validator
+
 from ..data.sources import documents_checksum, load_documents
+from ..errors import closest
+from .base import TaskParams
+
+
+class CorpusParams(TaskParams):
+    """Params of a task that reads a corpus's documents."""
+
+    corpus: str
+    split: Literal["train", "test"] = "test"
+    #: which models suit the task: text, music, dna
+    domain: Literal["text", "music", "dna"] = "text"
+
+    @field_validator("corpus")
+    @classmethod
+    def _known_corpus(cls, value: str) -> str:
+        from ..data.sources import corpus_names
+
+        if value not in corpus_names():
+            raise ValueError(f"unknown corpus {value!r}{closest(value, corpus_names())}; known: {', '.join(corpus_names())}")
+        return value
 
 
 class CorpusDocuments:
-    """Mixin for a :class:`~pope_bench.tasks.base.TaskType` with ``corpus`` in its params."""
+    """Mixin for a :class:`~pope_bench.tasks.base.TaskType` whose Params extend :class:`CorpusParams`."""
 
     _docs = None
 
     @property
     def domain(self) -> str:
-        return self.params.get("domain", "text")
+        return self.params.domain
 
     def documents(self):
         if self._docs is None:
-            self._docs = load_documents(self.params["corpus"], self.params.get("split", "test"))
+            self._docs = load_documents(self.params.corpus, self.params.split)
         return self._docs
 
     def data_checksums(self):
-        return {self.params["corpus"]: documents_checksum(self.documents())}
+        return {self.params.corpus: documents_checksum(self.documents())}

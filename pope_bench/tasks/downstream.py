@@ -31,14 +31,16 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, Literal
+
+from pydantic import PositiveInt
 
 from ..data.eval_sets import EvalSet, Item, load_eval_set
 from ..data.filler import Filler
 from ..errors import BadInput
 from ..lazy import lazy_module, no_grad
 from ..tokenizers import encode_text
-from .base import Metric, TaskType
+from .base import Metric, TaskParams, TaskType
 
 torch = lazy_module("torch")
 
@@ -232,18 +234,33 @@ def grouped_accuracy(items: list[Item], scores: list[list[Score]]) -> list[Metri
 
 # ---- the task-type base ---------------------------------------------------------------------
 
-#: task params passed to the eval set loader (sizes of generated and hub-only sets)
-SET_OPTIONS = ("per_paradigm", "kinds", "per_kind", "books", "context_sentences", "candidates")
+class DownstreamParams(TaskParams):
+    """Params of a zero-shot task over an eval set."""
+
+    set: str
+    route: Literal["auto", "hub", "packaged"] = "auto"
+    #: how many examples, the first ones (``--limit`` caps)
+    examples: PositiveInt = 500
+    #: held-out KJV books that fill the length axis (default: all)
+    filler_books: list[str] | None = None
+    # the sizes of generated and hub-only sets (None: the set's own default, see data/eval_sets.py)
+    per_paradigm: PositiveInt | None = None
+    kinds: list[str] | None = None
+    per_kind: PositiveInt | None = None
+    books: list[str] | None = None
+    context_sentences: PositiveInt | None = None
+    candidates: PositiveInt | None = None
+
+    def set_options(self) -> dict:
+        sizes = ("per_paradigm", "kinds", "per_kind", "books", "context_sentences", "candidates")
+        return {k: getattr(self, k) for k in sizes if getattr(self, k) is not None}
 
 
 class DownstreamTask(TaskType):
     """A zero-shot task over an eval set (``params.set``); subclasses turn the scores of the
-    kept examples into metrics (:meth:`aggregate`). Params: ``set``, ``route``
-    (auto | hub | packaged), ``examples`` (how many, the first ones; ``--limit`` caps),
-    ``filler_books`` (held-out KJV books for the length axis; default all), and the set's
-    own sizes (:data:`SET_OPTIONS`)."""
+    kept examples into metrics (:meth:`aggregate`). Params: :class:`DownstreamParams`."""
 
-    required_params = ("set",)
+    Params = DownstreamParams
     #: whether an example must have a context (minimal pairs have none)
     needs_context: ClassVar[bool] = True
 
@@ -254,8 +271,7 @@ class DownstreamTask(TaskType):
 
     def eval_set(self) -> EvalSet:
         if self._set is None:
-            options = {k: self.params[k] for k in SET_OPTIONS if k in self.params}
-            self._set = load_eval_set(self.params["set"], self.params.get("route", "auto"), **options)
+            self._set = load_eval_set(self.params.set, self.params.route, **self.params.set_options())
         return self._set
 
     def data_checksums(self) -> dict[str, str]:
@@ -264,11 +280,11 @@ class DownstreamTask(TaskType):
 
     def filler(self, tokenizer) -> Filler:
         if self._filler is None or self._filler[0] is not tokenizer:
-            self._filler = (tokenizer, Filler(tokenizer, self.params.get("filler_books")))
+            self._filler = (tokenizer, Filler(tokenizer, self.params.filler_books))
         return self._filler[1]
 
     def evaluate(self, lm, length, seed, limit, batch_size):
-        items = self.eval_set().items[: int(limit or self.params.get("examples", 500))]
+        items = self.eval_set().items[: int(limit or self.params.examples)]
         kept, examples = [], []
         filler = self.filler(lm.tokenizer)
         for index, item in enumerate(items):

@@ -46,12 +46,14 @@ import hashlib
 import math
 import random
 from dataclasses import dataclass, replace
-from typing import ClassVar
+from typing import ClassVar, Literal
+
+from pydantic import NonNegativeInt, PositiveInt, model_validator
 
 from ..errors import BadInput
 from ..lazy import lazy_module, no_grad
 from ..tokenizers import LETTERS, encode_text, get_tokenizer
-from .base import Metric, TaskType
+from .base import Metric, TaskParams, TaskType
 
 torch = lazy_module("torch")
 F = lazy_module("torch.nn.functional")
@@ -257,33 +259,39 @@ def encode_padded(tokenizer, examples: list[Example], length: int) -> torch.Tens
     return torch.tensor(rows, dtype=torch.long)
 
 
-class IndexingTask(TaskType):
-    """Target-token accuracy (argmax, binomial stderr) and NLL on the fixed test split.
+class IndexingParams(TaskParams):
+    kind: Literal["indirect", "position", "content"]
+    tokenizer: str = "chars"
+    #: [min, max] letters at 1×
+    string_length: tuple[PositiveInt, PositiveInt] = (20, 40)
+    #: largest |shift| at 1× (indirect and position; content has no shift); default 15
+    max_shift: NonNegativeInt | None = None
+    #: test examples per length (``--limit`` caps)
+    examples: PositiveInt = 1000
 
-    Params: ``kind`` (indirect | position | content), ``tokenizer`` (chars),
-    ``string_length`` ([min, max] letters at 1×, default [20, 40]), ``max_shift`` (indirect
-    and position, default 15), ``examples`` (test examples per length, default 1000).
-    """
+    @model_validator(mode="after")
+    def _shift_needs_a_position(self):
+        if self.kind == "content" and self.max_shift is not None:
+            raise ValueError("max_shift does not apply to kind content (it has no shift); remove it")
+        return self
+
+
+class IndexingTask(TaskType):
+    """Target-token accuracy (argmax, binomial stderr) and NLL on the fixed test split
+    (params: :class:`IndexingParams`)."""
 
     type_name = "indexing"
     metrics = ("accuracy", "loss")
     domain = "indexing"
-    required_params = ("kind", "tokenizer")
-    KNOWN = {"kind", "tokenizer", "string_length", "max_shift", "examples", "main_metric"}
+    Params = IndexingParams
 
     def __init__(self, definition):
         super().__init__(definition)
         where = f"task {self.name!r} ({definition.origin})"
-        known = self.KNOWN - ({"max_shift"} if self.params["kind"] == "content" else set())
-        unknown = set(self.params) - known
-        if unknown:
-            raise BadInput(f"{where}: unknown param(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}")
-        self.generator = make_generator(self.params["kind"], self.params.get("string_length", [20, 40]),
-                                        self.params.get("max_shift", 15), where)
-        self.examples = self.params.get("examples", 1000)
-        if not isinstance(self.examples, int) or self.examples < 1:
-            raise BadInput(f"{where}: examples must be a positive integer, got {self.examples!r}")
-        self.tokenizer = get_tokenizer(self.params["tokenizer"])
+        max_shift = 15 if self.params.max_shift is None else self.params.max_shift
+        self.generator = make_generator(self.params.kind, list(self.params.string_length), max_shift, where)
+        self.examples = self.params.examples
+        self.tokenizer = get_tokenizer(self.params.tokenizer)
         missing = sorted({c for c in CHARACTERS if not _covers(self.tokenizer, c)})
         if missing:
             raise BadInput(f"{where}: tokenizer {self.tokenizer.name!r} lacks {''.join(missing)!r}; "

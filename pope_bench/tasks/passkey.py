@@ -17,11 +17,14 @@ Keys and filler offsets come from the seed.
 from __future__ import annotations
 
 import random
+from typing import Annotated
+
+from pydantic import Field, PositiveInt
 
 from ..data.filler import Filler
 from ..errors import BadInput
 from ..tokenizers import encode_text
-from .base import Metric, TaskType
+from .base import Metric, TaskParams, TaskType
 from .downstream import Example, mean_stderr, score_examples
 
 QUESTION = "\nWhat is the pass key? The pass key is"
@@ -47,25 +50,29 @@ def passkey_example(tokenizer, filler: Filler, length: int, depth: float, rng: r
     return Example(context, [encode_text(tokenizer, " " + key)]), key, at
 
 
+class PasskeyParams(TaskParams):
+    #: fractions of the filler before the needle
+    depths: list[Annotated[float, Field(ge=0.0, le=1.0)]] = Field(default=list(DEPTHS), min_length=1)
+    #: trials per depth (``--limit`` caps)
+    trials: PositiveInt = 20
+    #: held-out KJV books that make the filler (default: all)
+    filler_books: list[str] | None = None
+
+
 class PasskeyTask(TaskType):
-    """Params: ``depths`` (fractions of the filler before the needle), ``trials`` per depth
-    (``--limit`` caps), ``filler_books`` (held-out KJV books; default all)."""
+    """Params: :class:`PasskeyParams`."""
 
     type_name = "passkey"
     metrics = ("acc",)
+    Params = PasskeyParams
 
     def __init__(self, definition):
         super().__init__(definition)
-        try:
-            self.depths = [float(d) for d in self.params.get("depths", DEPTHS)]
-        except (TypeError, ValueError):
-            self.depths = []
-        if not self.depths or any(not 0.0 <= d <= 1.0 for d in self.depths):
-            raise BadInput(f"task {self.name!r}: depths must be fractions in [0, 1], got {self.depths}")
+        self.depths = self.params.depths
 
     def evaluate(self, lm, length, seed, limit, batch_size):
-        trials = int(limit or self.params.get("trials", 20))
-        filler = Filler(lm.tokenizer, self.params.get("filler_books"))
+        trials = int(limit or self.params.trials)
+        filler = Filler(lm.tokenizer, self.params.filler_books)
         examples = []
         for depth in self.depths:
             for t in range(trials):

@@ -21,32 +21,49 @@ extrapolation breaks.
 from __future__ import annotations
 
 import math
+from typing import Literal
+
+from pydantic import PositiveInt, model_validator
 
 from ..errors import BadInput
 from ..lazy import lazy_module
 from ..tokenizers import encode_text, token_byte_lengths
 from .base import Metric, TaskType
-from .corpus import CorpusDocuments
+from .corpus import CorpusDocuments, CorpusParams
 from .scoring import token_nll
 
 torch = lazy_module("torch")
 
 
+class PerplexityParams(CorpusParams):
+    window: Literal["full", "sliding"] = "full"
+    #: sliding only: tokens between window starts (default: half the length)
+    stride: PositiveInt | None = None
+    #: scored tokens at every length (``--limit`` caps)
+    tokens: PositiveInt = 65_536
+    #: loss-by-position bins
+    bins: PositiveInt = 16
+
+    @model_validator(mode="after")
+    def _stride_needs_sliding(self):
+        if self.stride is not None and self.window != "sliding":
+            raise ValueError("stride applies to window: sliding only")
+        return self
+
+
 class PerplexityTask(CorpusDocuments, TaskType):
     type_name = "perplexity"
     metrics = ("perplexity", "nll", "bits_per_byte", "loss_by_position")
-    required_params = ("corpus",)
+    Params = PerplexityParams
 
     def __init__(self, definition):
         super().__init__(definition)
-        self.mode = self.params.get("window", "full")
-        if self.mode not in ("full", "sliding"):
-            raise BadInput(f"task {self.name!r}: window must be full or sliding, got {self.mode!r}")
+        self.mode = self.params.window
         self._encoded: dict = {}
 
     def windows(self, docs_ids: list[torch.Tensor], length: int):
         """(document index, start, first scored target index) of each window, in document order."""
-        stride = int(self.params.get("stride", length // 2)) if self.mode == "sliding" else length
+        stride = (self.params.stride or length // 2) if self.mode == "sliding" else length
         if self.mode == "sliding" and not 0 < stride <= length:
             raise BadInput(f"task {self.name!r}: stride must be in (0, L], got {stride} at L={length}")
         for index, ids in enumerate(docs_ids):
@@ -80,14 +97,14 @@ class PerplexityTask(CorpusDocuments, TaskType):
         return self._encoded
 
     def evaluate(self, lm, length, seed, limit, batch_size):
-        budget = int(limit or self.params.get("tokens", 65_536))
+        budget = int(limit or self.params.tokens)
         encoded = self.encoded(lm)
         docs, byte_lengths = encoded["ids"], encoded["bytes"]
         skipped = sum(len(ids) < length for ids in docs)
         if skipped == len(docs):
             raise BadInput(f"task {self.name!r}: every document is shorter than L={length}; lower the length")
         windows = self.plan(docs, length, budget)
-        bins = int(self.params.get("bins", 16))
+        bins = self.params.bins
         bin_sum, bin_n = torch.zeros(bins, dtype=torch.float64), torch.zeros(bins, dtype=torch.float64)
         total, squares, bytes_total = 0.0, 0.0, 0
         offsets = torch.arange(length - 1)

@@ -1,9 +1,12 @@
-"""Where tasks come from, in order (a later source may not silently shadow an earlier one):
+"""Where tasks come from, in order:
 
 1. built-in definitions: ``tasks/*.yaml`` (shipped inside the wheel as ``pope_bench/builtin_tasks``);
 2. each ``--tasks-dir DIR`` a user passes;
 3. installed packages' entry points in the group ``pope_bench.tasks``: each loads to a
    callable returning task definitions (dicts with the YAML fields) or a folder path.
+
+A user's task (2 or 3) with a built-in's name replaces the built-in, and says so in a
+note; two user tasks with one name are an error — never a silent choice.
 
 A definition's ``type`` is a built-in task type name or ``package.module:Class`` for a
 plugin's own :class:`~pope_bench.tasks.base.TaskType`. A file or plugin that fails to load
@@ -17,9 +20,8 @@ from dataclasses import dataclass, field
 from importlib import metadata, resources
 from pathlib import Path
 
-import yaml
-
 from ..errors import BadInput, closest
+from ..schema import read_yaml
 from .base import TaskDefinition, TaskType
 
 ENTRY_POINT_GROUP = "pope_bench.tasks"
@@ -52,26 +54,8 @@ def task_type_class(type_name: str) -> type[TaskType]:
     return cls
 
 
-def definition_from(data, origin: str) -> TaskDefinition:
-    if not isinstance(data, dict) or not {"name", "type"} <= set(data):
-        raise BadInput(f"{origin}: a task definition is a mapping with at least name: and type:")
-    known = {"name", "type", "params", "description", "default_lengths", "source"}
-    unknown = set(data) - known
-    if unknown:
-        raise BadInput(f"{origin}: unknown field(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}")
-    return TaskDefinition(
-        name=str(data["name"]), type=str(data["type"]), params=dict(data.get("params") or {}),
-        description=str(data.get("description", "")).strip(), default_lengths=str(data.get("default_lengths", "1x")),
-        source=str(data.get("source", "")).strip(), origin=origin,
-    )
-
-
 def read_task_file(path: Path) -> TaskDefinition:
-    try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as e:
-        raise BadInput(f"{path} is not valid YAML ({str(e).splitlines()[0]})") from None
-    return definition_from(data, str(path))
+    return TaskDefinition.parse(read_yaml(path, "task file"), str(path))
 
 
 def builtin_tasks_dir() -> Path:
@@ -82,22 +66,30 @@ def builtin_tasks_dir() -> Path:
 class TaskRegistry:
     definitions: dict[str, TaskDefinition] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    #: "user task X replaces the built-in" notes, printed by the CLI
+    notes: list[str] = field(default_factory=list)
+    builtin: set[str] = field(default_factory=set)
 
-    def add(self, definition: TaskDefinition) -> None:
-        if definition.name in self.definitions:
-            first = self.definitions[definition.name].origin
-            self.problems.append(f"{definition.origin}: task {definition.name!r} already defined in {first}; skipped")
-            return
-        self.definitions[definition.name] = definition
+    def add(self, definition: TaskDefinition, builtin: bool = False) -> None:
+        name = definition.name
+        if name in self.definitions:
+            first = self.definitions[name].origin
+            if name not in self.builtin:
+                raise BadInput(f"task {name!r} is defined twice ({first} and {definition.origin}); rename one")
+            self.builtin.discard(name)
+            self.notes.append(f"task {name!r} from {definition.origin} replaces the built-in one")
+        elif builtin:
+            self.builtin.add(name)
+        self.definitions[name] = definition
 
-    def add_folder(self, folder: Path) -> None:
+    def add_folder(self, folder: Path, builtin: bool = False) -> None:
+        """Every ``*.yaml`` of a folder. A user's folder must load whole: a broken task file
+        there is a one-line error (it is what the user is about to run); a broken
+        plugin elsewhere is only a warning."""
         if not folder.is_dir():
             raise BadInput(f"--tasks-dir {folder} is not a folder")
         for path in sorted(folder.glob("*.yaml")):
-            try:
-                self.add(read_task_file(path))
-            except (BadInput, OSError) as e:
-                self.problems.append(str(e))
+            self.add(read_task_file(path), builtin)
 
     def add_entry_points(self) -> None:
         for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
@@ -109,7 +101,7 @@ class TaskRegistry:
                     self.add_folder(Path(provided))
                     continue
                 for item in provided:
-                    self.add(definition_from(item, origin))
+                    self.add(TaskDefinition.parse(item, origin))
             except Exception as e:  # a plugin's import error must not take the others down
                 self.problems.append(f"{origin} failed: {type(e).__name__}: {e}")
 
@@ -123,7 +115,7 @@ class TaskRegistry:
 
 def discover(tasks_dirs: list[Path] = ()) -> TaskRegistry:
     registry = TaskRegistry()
-    registry.add_folder(builtin_tasks_dir())
+    registry.add_folder(builtin_tasks_dir(), builtin=True)
     for folder in tasks_dirs:
         registry.add_folder(Path(folder))
     registry.add_entry_points()

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from ..errors import BadInput
+from ..schema import check_identifier
 
 STARTER = """\
 # A pope-bench task definition. Run it with:
@@ -38,11 +38,16 @@ params:
 
 
 def write_starter(name: str, folder: Path) -> Path:
-    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_\\-]*", name):
-        raise BadInput(f"task name {name!r} must be letters, digits, _ or - (and start with a letter or _)")
-    folder.mkdir(parents=True, exist_ok=True)
+    from .registry import builtin_tasks_dir
+
+    check_identifier(name, "task name")
+    if (builtin_tasks_dir() / f"{name}.yaml").exists():
+        raise BadInput(f"{name!r} is a built-in task; choose another name (see `pope-bench list tasks`)")
+    if folder.exists() and not folder.is_dir():
+        raise BadInput(f"--folder {folder} is a file; give a folder")
     path = folder / f"{name}.yaml"
     if path.exists():
         raise BadInput(f"{path} already exists; choose another name or delete it")
+    folder.mkdir(parents=True, exist_ok=True)
     path.write_text(STARTER.format(name=name, folder=folder))
     return path

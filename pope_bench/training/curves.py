@@ -27,10 +27,12 @@ def read_curve(folder: Path) -> pd.DataFrame:
     try:
         recipe = yaml.safe_load((folder / "recipe.yaml").read_text())
         pe = json.loads((folder / "config.json").read_text())["pe"] if (folder / "config.json").exists() else None
-    except (OSError, yaml.YAMLError, json.JSONDecodeError, KeyError) as e:
-        raise BadInput(f"{folder}: unreadable recipe.yaml or config.json ({e}); retrain or restore the folder") from None
-    curve = pd.read_csv(path)
-    curve["examples"] = curve["step"] * recipe["train"]["batch_size"]
+        curve = pd.read_csv(path)
+        curve["examples"] = curve["step"] * recipe["train"]["batch_size"]
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, json.JSONDecodeError, KeyError, TypeError,
+            pd.errors.ParserError, pd.errors.EmptyDataError) as e:
+        raise BadInput(f"{folder}: not a readable training run (recipe.yaml, config.json, training_curve.csv: "
+                       f"{type(e).__name__}: {e}); retrain or restore the folder") from None
     curve["pe"] = pe or "unknown"
     curve["run"] = folder.name
     curve.attrs["stage_ends"] = [stage["until_step"] * recipe["train"]["batch_size"]

@@ -1,34 +1,128 @@
 """Training recipes: YAML files (bundled ones in ``pope_bench/recipes/``) that fix the data,
 the model shape and the optimisation, so that a checkpoint is reproducible from its recipe,
 its ``--pe`` and its seed. Any field can be overridden with ``--set section.key=value``,
-which is how the same recipe reaches the paper's sizes by configuration only."""
+which is how the same recipe reaches the paper's sizes by configuration only.
+
+:class:`Recipe` is the one schema of the file kind: its sections own every field's type,
+range and default (the bundled YAML files do not repeat defaults)."""
 
 from __future__ import annotations
 
-import copy
 from importlib import resources
 from pathlib import Path
+from typing import Annotated, Literal
 
 import yaml
+from pydantic import (BaseModel, ConfigDict, Field, NonNegativeFloat, NonNegativeInt, PositiveFloat, PositiveInt,
+                      field_validator, model_validator)
 
 from ..errors import BadInput, closest
+from ..schema import StrictModel, check_identifier, read_yaml, validate
 
-TRAIN_DEFAULTS = {
-    "length": 128,
-    "batch_size": 32,
-    "steps": 1000,
-    "lr": 1e-3,
-    "min_lr": 1e-4,
-    "warmup_steps": 50,
-    "beta1": 0.9,
-    "beta2": 0.99,
-    "weight_decay": 0.01,
-    "grad_clip": 1.0,
-    "seed": 0,
-    "checkpoint_every": 100,
-    "eval_every": 100,
-    "eval_batches": 8,
-}
+Fraction = Annotated[float, Field(ge=0.0, lt=1.0)]
+
+
+class CurriculumStage(StrictModel):
+    """Train on the tasks at ``scale`` × their 1× size while ``step < until_step``."""
+
+    until_step: PositiveInt
+    scale: Annotated[float, Field(gt=0.0, lt=1.0)]
+
+
+class DataSection(StrictModel):
+    """``kind: corpus`` (windows of a corpus's train split) or ``kind: tasks`` (the indexing tasks)."""
+
+    kind: Literal["corpus", "tasks"] = "corpus"
+    corpus: str | None = None
+    #: corpus only: characters read (whole documents), for quick runs
+    limit: PositiveInt | None = None
+    tasks: list[str] | None = Field(default=None, min_length=1)
+    #: tasks only: shorter tasks first (see pope_bench.training.batches.training_stages)
+    curriculum: list[CurriculumStage] | None = None
+    #: tasks only: training-only 1× string lengths [min, max] (the tested tasks never change)
+    string_length: tuple[PositiveInt, PositiveInt] | None = None
+
+    @model_validator(mode="after")
+    def _fields_fit_the_kind(self):
+        own = {"corpus": {"corpus", "limit"}, "tasks": {"tasks", "curriculum", "string_length"}}
+        needed = {"corpus": "corpus", "tasks": "tasks"}[self.kind]
+        if getattr(self, needed) is None:
+            raise ValueError(f"data.kind {self.kind} needs data.{needed}")
+        for other, fields in own.items():
+            for name in fields if other != self.kind else ():
+                if getattr(self, name) is not None:
+                    raise ValueError(f"data.{name} applies to data.kind {other} only; remove it")
+        return self
+
+
+def encoding_field_names() -> set[str]:
+    """Keys a recipe's model section may carry for the encoding chosen with ``--pe``."""
+    return {"pe_base", "delta_init"}
+
+
+class ModelSection(BaseModel):
+    """The model's shape; an encoding's own fields (e.g. PoPE's ``delta_init``) may sit
+    beside them and are checked against ``--pe`` when the model is built."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    hidden_size: PositiveInt = 256
+    num_hidden_layers: PositiveInt = 4
+    num_attention_heads: PositiveInt = 4
+    intermediate_size: PositiveInt | None = None
+    dropout: Fraction = 0.0
+
+    @model_validator(mode="before")
+    @classmethod
+    def _only_known_keys(cls, data):
+        if isinstance(data, dict):
+            valid = [*cls.model_fields, *sorted(encoding_field_names())]
+            for key in data:
+                if key not in valid:
+                    raise ValueError(f"unknown key {key!r}{closest(str(key), valid)} (valid: {', '.join(valid)})")
+        return data
+
+
+class TrainSection(StrictModel):
+    length: PositiveInt = 128
+    batch_size: PositiveInt = 32
+    steps: PositiveInt = 1000
+    lr: PositiveFloat = 1e-3
+    min_lr: NonNegativeFloat = 1e-4
+    warmup_steps: NonNegativeInt = 50
+    beta1: Fraction = 0.9
+    beta2: Fraction = 0.99
+    weight_decay: NonNegativeFloat = 0.01
+    grad_clip: PositiveFloat = 1.0
+    seed: Annotated[int, Field(ge=0, lt=2**63)] = 0
+    checkpoint_every: PositiveInt = 100
+    eval_every: PositiveInt = 100
+    eval_batches: PositiveInt = 8
+
+
+class Recipe(StrictModel):
+    name: str
+    tokenizer: str
+    data: DataSection
+    model: ModelSection = ModelSection()
+    train: TrainSection = TrainSection()
+
+    @field_validator("name")
+    @classmethod
+    def _safe_name(cls, value: str) -> str:
+        try:
+            return check_identifier(value, "recipe name")
+        except BadInput as e:
+            raise ValueError(str(e)) from None
+
+    @field_validator("tokenizer")
+    @classmethod
+    def _known_tokenizer(cls, value: str) -> str:
+        from ..tokenizers import TOKENIZERS
+
+        if value not in TOKENIZERS:
+            raise ValueError(f"unknown tokenizer {value!r}{closest(value, TOKENIZERS)}; known: {', '.join(TOKENIZERS)}")
+        return value
 
 
 def bundled_recipes() -> dict[str, Path]:
@@ -37,7 +131,7 @@ def bundled_recipes() -> dict[str, Path]:
 
 
 def load_recipe(name_or_path: str, overrides: list[str] = ()) -> dict:
-    """The recipe as a dict with every training default filled in and overrides applied."""
+    """The recipe as a plain dict (every default filled in, overrides applied, validated)."""
     path = Path(name_or_path)
     if not path.exists():
         known = bundled_recipes()
@@ -47,37 +141,28 @@ def load_recipe(name_or_path: str, overrides: list[str] = ()) -> dict:
                 f"{', '.join(sorted(known))}"
             )
         path = known[name_or_path]
-    try:
-        recipe = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as e:
-        raise BadInput(f"{path} is not valid YAML ({str(e).splitlines()[0]}); fix the file") from None
-    if not isinstance(recipe, dict) or "data" not in recipe or "model" not in recipe:
-        raise BadInput(f"{path} must be a mapping with 'data', 'model' and 'train' sections")
-    recipe = copy.deepcopy(recipe)
-    recipe["name"] = recipe.get("name", path.stem)
-    recipe["train"] = {**TRAIN_DEFAULTS, **(recipe.get("train") or {})}
-    unknown = set(recipe["train"]) - set(TRAIN_DEFAULTS)
-    if unknown:
-        raise BadInput(f"{path}: unknown train field(s) {', '.join(sorted(unknown))}; known: {', '.join(TRAIN_DEFAULTS)}")
+    raw = read_yaml(path, "recipe")
+    if not isinstance(raw, dict):
+        raise BadInput(f"recipe {path} must be a mapping with data, model and train sections")
+    raw = {"name": path.stem, **raw}
+    validate(Recipe, raw, f"recipe {path}")  # the file alone, so its own mistakes are named as such
     for item in overrides:
-        apply_override(recipe, item)
-    return recipe
+        apply_override(raw, item)
+    where = f"recipe {path}" + (f" with --set {' --set '.join(overrides)}" if overrides else "")
+    return validate(Recipe, raw, where).model_dump(mode="json", exclude_none=True)
 
 
-def apply_override(recipe: dict, item: str) -> None:
-    """``section.key=value`` with a YAML value, e.g. ``train.steps=100000``."""
-    key, sep, raw = item.partition("=")
+def apply_override(raw: dict, item: str) -> None:
+    """``section.key=value`` with a YAML value, e.g. ``train.steps=100000``; the result is
+    validated with the whole recipe."""
+    key, sep, text = item.partition("=")
     parts = key.split(".")
     if not sep or len(parts) != 2 or parts[0] not in ("data", "model", "train"):
         raise BadInput(f"--set {item!r} must look like section.key=value with section data, model or train")
     section, field = parts
-    if section == "train" and field not in TRAIN_DEFAULTS:
-        raise BadInput(f"--set {item!r}: unknown train field {field!r}{closest(field, TRAIN_DEFAULTS)}")
-    value = yaml.safe_load(raw)
-    default = TRAIN_DEFAULTS.get(field) if section == "train" else None
-    if isinstance(default, (int, float)) and not isinstance(value, (int, float)):
-        try:  # YAML reads 2e-4 (no dot) as a string
-            value = type(default)(float(value)) if isinstance(default, float) else int(value)
-        except (TypeError, ValueError):
-            raise BadInput(f"--set {item!r}: {field} must be a number") from None
-    recipe.setdefault(section, {})[field] = value
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError:
+        raise BadInput(f"--set {item!r}: the value is not valid YAML") from None
+    current = raw.get(section)
+    raw[section] = {**(current if isinstance(current, dict) else {}), field: value}

@@ -4,9 +4,10 @@ seeded batches, periodic resumable checkpoints, and a native checkpoint at the e
 What lands in ``--out``: the model (``model.safetensors`` + ``config.json``), ``recipe.yaml``
 (fully resolved), ``train_command.txt`` (the exact command), ``training_curve.csv`` (step,
 lr, train loss, tokens/s, held-out loss and next-token accuracy, and each task's accuracy
-when the data are tasks), rewritten at every evaluation. While training, ``train_state.pt`` holds
-everything needed to resume (model, optimiser, step, sampler state, curve); rerunning the
-same command continues from it.
+when the data are tasks), rewritten at every evaluation. While training,
+``train_state.safetensors`` holds everything needed to resume (model, optimiser, step,
+sampler state, curve; no pickle, see :mod:`.state`); rerunning the same command continues
+from it.
 """
 
 from __future__ import annotations
@@ -25,8 +26,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from ..errors import BadInput
 from ..modeling import PopeBenchConfig, PopeBenchForCausalLM
 from .batches import batch_source, training_stages
-
-STATE_FILE = "train_state.pt"
+from .state import STATE_FILE, TrainState, load_state, peek_state, save_state
 
 
 def lr_at(step: int, train: dict) -> float:
@@ -107,13 +107,11 @@ def train(recipe: dict, pe: str, out: Path, threads: int | None = None) -> Path:
     step, curve = 0, []
     state_path = out / STATE_FILE
     if state_path.exists():
-        state = torch.load(state_path, weights_only=True)
-        if state["recipe"] != yaml.safe_dump(recipe) or state["pe"] != pe:
+        previous = peek_state(state_path)
+        if previous.recipe != yaml.safe_dump(recipe) or previous.pe != pe:
             raise BadInput(f"{state_path} was made by a different recipe or --pe; use another --out or delete it")
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        generator.set_state(state["generator"])
-        step, curve = state["step"], state["curve"]
+        resumed = load_state(state_path, model, optimizer, generator)
+        step, curve = resumed.step, resumed.curve
         print(f"pope-bench: resuming {out} at step {step}", file=sys.stderr)
 
     (out / "recipe.yaml").write_text(yaml.safe_dump(recipe, sort_keys=False))
@@ -150,20 +148,11 @@ def train(recipe: dict, pe: str, out: Path, threads: int | None = None) -> Path:
                 progress.console.print(", ".join(f"{k} {v:.4g}" for k, v in curve[-1].items()))
                 tic, window_loss, window_steps, window_tokens = time.perf_counter(), 0.0, 0, 0
             if step % t["checkpoint_every"] == 0 and step < t["steps"]:
-                save_state(state_path, model, optimizer, generator, step, curve, recipe, pe)
+                save_state(state_path, model, optimizer, generator,
+                           TrainState(step=step, curve=curve, recipe=yaml.safe_dump(recipe), pe=pe))
     model.save_pretrained(out)
     state_path.unlink(missing_ok=True)
     return out
-
-
-def save_state(path: Path, model, optimizer, generator, step, curve, recipe, pe) -> None:
-    """Atomically: a kill during the write leaves the previous state intact."""
-    tmp = path.with_suffix(".tmp")
-    torch.save({
-        "model": model.state_dict(), "optimizer": optimizer.state_dict(), "generator": generator.get_state(),
-        "step": step, "curve": curve, "recipe": yaml.safe_dump(recipe), "pe": pe,
-    }, tmp)
-    tmp.replace(path)
 
 
 def write_curve(path: Path, curve: list[dict]) -> None:

@@ -4,7 +4,13 @@ that produces NaN. Both are real TaskType plugins, loaded the way a user's are."
 
 import torch
 
-from pope_bench.tasks.base import Metric, TaskType
+from pydantic import PositiveInt
+
+from pope_bench.tasks.base import Metric, TaskParams, TaskType
+
+
+class MemoryHungryParams(TaskParams):
+    max_tokens: PositiveInt
 
 
 class MemoryHungryTask(TaskType):
@@ -13,11 +19,12 @@ class MemoryHungryTask(TaskType):
 
     type_name = "memory_hungry"
     metrics = ("batch_used",)
+    Params = MemoryHungryParams
     calls: list[tuple[int, int]] = []
 
     def evaluate(self, lm, length, seed, limit, batch_size):
         MemoryHungryTask.calls.append((length, batch_size))
-        if batch_size * length > self.params["max_tokens"]:
+        if batch_size * length > self.params.max_tokens:
             raise torch.OutOfMemoryError("CUDA out of memory (simulated)")
         return [Metric("batch_used", float(batch_size), None, batch_size)]
 
