@@ -39,3 +39,19 @@ def test_seeds_combine_their_stderr_as_independent_estimates():
     assert math.isclose(point["mean"], 0.6) and math.isclose(point["stderr"], 0.025)
     no_stderr = pd.DataFrame({"length": [64, 64], "value": [0.5, 0.7], "stderr": [None, None]})
     assert math.isclose(curve_points(no_stderr).iloc[0]["stderr"], pd.Series([0.5, 0.7]).std() / math.sqrt(2))
+
+
+def test_baseline_rows_become_reference_lines_in_the_requested_legend_order(tmp_path):
+    from pope_bench.plots import plot_task
+    from pope_bench.results import COLUMNS
+
+    rows = [{"model": model, "pe": pe, "scaling": "none", "train_length": 64, "task": "idx", "metric": metric,
+             "length": length, "value": value, "stderr": 0.01, "seed": 0, "status": "ok"}
+            for model, pe in (("rope-x", "rope"), ("pope-x", "pope"))
+            for length in (64, 128, 256)
+            for metric, value in (("accuracy", 0.4 if pe == "pope" else 0.3), ("baseline_majority", 0.05))]
+    frame = pd.DataFrame(rows, columns=COLUMNS)
+    png, svg = plot_task(frame, "idx", tmp_path, title="An indexing task", models=["rope-x", "pope-x"])
+    text = svg.read_text()
+    assert "<!-- baseline_majority -->" in text and "<!-- train length -->" in text
+    assert text.index("<!-- rope-x -->") < text.index("<!-- pope-x -->")
