@@ -4,6 +4,7 @@ combine, and the default suite's promise (≥ 3 tasks, both encodings, few cells
 import pytest
 import yaml
 
+from pope_bench.cli import default_registry
 from pope_bench.errors import BadInput
 from pope_bench.registry.checkpoints import load_registry
 from pope_bench.runner import RunOptions, plan
@@ -16,15 +17,13 @@ def test_bundled_suites_validate_and_default_tells_the_papers_story():
     assert {"default", "paper"} <= set(bundled())
     default = load_suite("default")
     assert len(default.task_names()) >= 3
-    registry = load_registry(__import__("pope_bench.cli", fromlist=["default_registry"]).default_registry())
+    registry = load_registry(default_registry())
     models = {m for sweep in default.sweeps for m in sweep.models}
     assert {registry[m].pe for m in models} >= {"rope", "pope"}
     assert load_suite("paper").reference_seconds > default.reference_seconds
 
 
 def test_default_plan_is_small_and_paper_is_the_full_grid(tmp_path):
-    from pope_bench.cli import default_registry
-
     default = plan(RunOptions(checkpoints=default_registry(), out=tmp_path))
     assert default.suite == "default"
     assert len(default.cells) == 3 * 4 + 2 * 2 * 3  # text: 3 models × 4 lengths; indexing: 2 tasks × 2 × 3
