@@ -101,14 +101,20 @@ def run(
     tasks_dir: TasksDirOpt = [],
     force: Annotated[bool, typer.Option(help="Recompute cells that are already in --out.")] = False,
     plot: Annotated[bool, typer.Option(help="Write plots at the end.")] = True,
+    suite: Annotated[str, typer.Option(help="A named suite (`pope-bench list suites`) or a suite YAML file.")] = None,
+    threads: Annotated[int, typer.Option(help="CPU threads for torch (default: the cores not already busy).")] = None,
 ):
     """Sweep models × tasks × lengths × seeds into tidy results.
 
-    With no options: the default suite on the bundled checkpoints.
+    With no -m/-t: the default suite (a few minutes on 2 CPU cores) on the bundled
+    checkpoints; --suite paper is the full grid. -m alone runs the default suite's tasks
+    that suit the models.
 
     Examples:
 
       pope-bench run
+
+      pope-bench run --suite paper --threads 2 2> sweep.log
 
       pope-bench run -m pope-text-tiny -m rope-text-tiny -t perplexity_text --lengths 1x..10x
 
@@ -116,28 +122,32 @@ def run(
     """
     from rich.console import Console
 
-    from .results import load
     from .runner import RunOptions
     from .runner import run as run_sweep
-    from .summary import summary_tables
 
     if limit is not None and limit < 1:
         raise BadInput(f"--limit must be a positive integer, got {limit}")
+    if threads is not None and threads < 1:
+        raise BadInput(f"--threads must be a positive integer, got {threads}; leave it out for the idle cores")
     for value in seed:
         if not 0 <= value < 2**63:
             raise BadInput(f"--seed {value} is out of range; use an integer in [0, 2**63)")
     options = RunOptions(models=model, tasks=task, lengths=lengths, out=out, device=device, dtype=dtype,
                          batch_size=batch_size, limit=limit, seeds=seed,
-                         checkpoints=checkpoints or default_registry(), tasks_dirs=tasks_dir, force=force)
+                         checkpoints=checkpoints or default_registry(), tasks_dirs=tasks_dir, force=force,
+                         suite=suite, threads=threads)
     console = Console()
     stats = run_sweep(options, Console(stderr=True))
+    from .results import load
+    from .summary import summary_tables
+
     frame = load(out)
-    for table in summary_tables(frame):
+    for table in summary_tables(frame, stats["tasks"], stats["models"], console.width):
         console.print(table)
     if plot and not frame.empty:
         from .plots import plot_results
 
-        plot_results(out)
+        plot_results(out, tasks=stats["tasks"], models=stats["models"], tasks_dirs=tasks_dir)
     console.print(f"{stats['done']} cells run, {stats['skipped']} already done, {stats['failed']} failed → {out}")
     if stats["failed"]:
         raise typer.Exit(1)
@@ -213,21 +223,25 @@ def figures(
     names: Annotated[list[str], typer.Argument(
         help="Figures to render (default: all), or spec YAML paths; `cp NAME` copies a spec instead.")] = None,
     results: Annotated[list[Path], typer.Option(
-        "--results", help="A results folder, or a parent searched for results.jsonl (repeatable).")] = [Path("results")],
+        "--results", help="A results folder, or a parent searched for results.jsonl (repeatable; default: runs, "
+                          "where `pope-bench run` writes).")] = [Path("runs")],
     out: Annotated[Path, typer.Option(help="Where to write them (default: RESULTS/figures for one --results).")] = None,
     list_: Annotated[bool, typer.Option("--list", help="List the figures and exit.")] = False,
     to: Annotated[Path, typer.Option(help="With `cp NAME`: the folder to copy the spec into.")] = Path("."),
     checkpoints: CheckpointsOpt = None,
 ):
     """Regenerate the paper's figures and tables from result rows (tables: markdown + CSV,
-    figures: PNG + SVG). Rendering all of them skips those without rows (each with the
-    `pope-bench run` command that makes them) and writes OUT/README.md with captions.
+    figures: PNG + SVG, the same bytes when the rows are unchanged). By default from your
+    runs (runs/) into runs/figures. Rendering all of them skips those without rows (each
+    with the `pope-bench run` command that makes them) and writes OUT/README.md with captions.
 
     Examples:
 
+      pope-bench figures
+
       pope-bench figures --list
 
-      pope-bench figures --results results --out results/figures
+      pope-bench figures --results results --out results/figures   # the bundled reference results
 
       pope-bench figures fig2 table_ppl --results runs/latest
 
@@ -261,25 +275,33 @@ def figures(
 
 @list_app.command("models")
 def list_models(checkpoints: CheckpointsOpt = None):
-    """Registered checkpoints: name, encoding, scaling, train length, parameters, source.
+    """Registered checkpoints: name, encoding, scaling, train and maximum length, parameters, source.
 
     Example:
 
       pope-bench list models --checkpoints my-models.yaml
     """
     from rich.console import Console
-    from rich.table import Table
 
-    from .registry.checkpoints import load_registry, parameter_count
+    from .listing import models_table
+    from .registry.checkpoints import load_registry
 
-    registry = load_registry(checkpoints or default_registry())
-    table = Table(title="models")
-    for column in ("name", "pe", "scaling", "train length", "parameters", "tokenizer", "source"):
-        table.add_column(column, overflow="fold")
-    for entry in registry.values():
-        table.add_row(entry.name, entry.pe, entry.scaling_label, str(entry.train_length),
-                      parameter_count(entry), entry.tokenizer, entry.source)
-    Console().print(table)
+    Console().print(models_table(load_registry(checkpoints or default_registry())))
+
+
+@list_app.command("suites")
+def list_suites():
+    """Named suites for `pope-bench run --suite NAME` (`default` runs with no options).
+
+    Example:
+
+      pope-bench list suites
+    """
+    from rich.console import Console
+
+    from .listing import suites_table
+
+    Console().print(suites_table())
 
 
 @list_app.command("encodings")
@@ -307,35 +329,21 @@ def list_encodings():
 
 @list_app.command("tasks")
 def list_tasks(tasks_dir: TasksDirOpt = [], checkpoints: CheckpointsOpt = None):
-    """Tasks: type, metrics, data source and the registered checkpoints each suits.
+    """Tasks: main metric, default lengths, the registered checkpoints each suits, data source.
 
     Example:
 
       pope-bench list tasks --tasks-dir my_tasks/
     """
     from rich.console import Console
-    from rich.table import Table
 
+    from .listing import tasks_table
     from .registry.checkpoints import load_registry
     from .tasks.registry import discover
 
     found = discover(tasks_dir)
     path = checkpoints or default_registry()
-    registry = load_registry(path) if path.exists() else {}
-    table = Table(title="tasks")
-    for column in ("name", "type", "metrics", "lengths", "source", "suits"):
-        table.add_column(column, overflow="fold")
-    console = Console()
-    for name in found.definitions:
-        try:
-            task = found.build(name)
-        except BadInput as e:
-            found.problems.append(str(e))
-            continue
-        suits = ", ".join(e.name for e in registry.values() if task.suits(e)) or "—"
-        table.add_row(name, task.definition.type, ", ".join(task.metrics), task.definition.default_lengths,
-                      task.definition.source, suits)
-    console.print(table)
+    Console().print(tasks_table(found, load_registry(path) if path.exists() else {}))
     for problem in found.problems:
         Console(stderr=True).print(f"warning: {problem}", markup=False)
 

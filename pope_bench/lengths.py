@@ -105,7 +105,7 @@ def resolve_lengths(lengths: list[Length], train_length: int, max_length: int, m
     too_long = [n for n in resolved if n > max_length]
     if too_long:
         raise BadInput(
-            f"length {too_long[0]} is above what {model} can take (max {max_length}); "
-            "drop it from --lengths or raise the model's max_length"
+            f"length {too_long[0]} is above what {model} can take (max {max_length}); drop it from --lengths, "
+            f"or raise the limit with `max_length: N` in {model}'s checkpoints.yaml entry"
         )
     return resolved

@@ -190,7 +190,15 @@ CASES = {
                                            "perplexity_dna"], "needs a dna model"),
     "model folder without config": (lambda w: [*RUN, str(w / R / "good.yaml"), "-m", str(w / "models" / "noconfig"),
                                                "-t", "perplexity_text"], "has no config.json"),
+    "hub id of an illegal form": (lambda w: [*RUN, str(w / R / "good.yaml"), "-m", "a/b/c", "-t", "perplexity_text"],
+                                  "not a registry name"),
+    "empty hub revision": (lambda w: [*RUN, str(w / R / "good.yaml"), "-m", "org/name@", "-t", "perplexity_text"],
+                           "the revision after @ is empty"),
+    # suites
+    "unknown suite": (lambda w: [*RUN, str(w / R / "good.yaml"), "--suite", "defualt"], "did you mean default"),
+    "suite and models": (lambda w: [*good(w), "--suite", "default"], "drop -m/-t"),
     # options
+    "zero threads": (lambda w: [*good(w), "--threads", "0"], "--threads must be a positive integer"),
     "negative seed": (lambda w: [*good(w), "--seed", "-1"], "--seed -1 is out of range"),
     "huge seed": (lambda w: [*good(w), "--seed", str(2**63 + 5)], "out of range"),
     "seed word": (lambda w: [*good(w), "--seed", "abc"], "Invalid value for '--seed'"),

@@ -5,6 +5,7 @@ notebook executed headlessly."""
 
 import json
 import math
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -306,3 +307,37 @@ def test_the_notebook_regenerates_the_figures(sweeps, registry, tmp_path):
     assert len(images) == 6 and len(tables) == 2
     assert any("not rendered: table_nll" in o.get("text", "") for o in outputs)
     assert (tmp_path / "out" / "README.md").exists() and (tmp_path / "out" / "fig3.png").exists()
+
+
+def test_figures_read_runs_by_default_and_regenerate_the_same_bytes(sweeps, registry, tmp_path, monkeypatch):
+    shutil.copytree(sweeps / "ppl", tmp_path / "runs" / "latest")
+    monkeypatch.chdir(tmp_path)
+    args = ["figures", "fig2", "--checkpoints", str(registry)]
+    first = CliRunner().invoke(app, args)
+    assert first.exit_code == 0, first.output
+    svg = tmp_path / "runs" / "figures" / "fig2.svg"
+    before = {p.name: p.read_bytes() for p in svg.parent.iterdir()}
+    assert b"<dc:date>" not in before["fig2.svg"]
+    assert CliRunner().invoke(app, args).exit_code == 0
+    assert {p.name: p.read_bytes() for p in svg.parent.iterdir()} == before
+
+
+def test_run_plots_are_deterministic_and_follow_the_requested_order(sweeps, tmp_path):
+    from pope_bench.plots import plot_results
+
+    order = ["rope-tiny-yarn4", "pope-tiny", "rope-tiny"]
+    first = {p.name: p.read_bytes() for p in plot_results(sweeps / "ppl", tmp_path / "a", models=order)}
+    second = {p.name: p.read_bytes() for p in plot_results(sweeps / "ppl", tmp_path / "b", models=order)}
+    assert first == second and set(first) == {"perplexity_text.png", "perplexity_text.svg"}
+    svg = first["perplexity_text.svg"].decode()
+    legend = [svg.index(f"<!-- {m} -->") for m in order]  # matplotlib names each text in a comment
+    assert legend == sorted(legend)
+
+
+def test_one_measurement_from_two_sweeps_is_read_once_from_the_larger(sweeps, registry, tmp_path):
+    shutil.copytree(sweeps / "ppl", tmp_path / "r" / "ppl")
+    run(RunOptions(models=["rope-tiny"], tasks=["perplexity_text"], lengths="32", limit=TOKENS // 2,
+                   out=tmp_path / "r" / "quick", checkpoints=registry))
+    frame = load_results([tmp_path / "r"]).frame
+    rows = frame.query("model == 'rope-tiny' and metric == 'perplexity' and length == 32")
+    assert len(rows) == 1 and rows["n"].iloc[0] == TOKENS

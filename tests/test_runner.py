@@ -104,7 +104,8 @@ def options(tiny_registry, out, **kw):
 
 def test_results_schema_and_load(tiny_registry, tmp_path):
     stats = run(options(tiny_registry, tmp_path / "r"))
-    assert stats == {"failed": 0, "done": 4, "skipped": 0, "out": str(tmp_path / "r")}
+    assert stats == {"failed": 0, "done": 4, "skipped": 0, "out": str(tmp_path / "r"), "suite": None,
+                     "tasks": ["perplexity_text"], "models": ["rope-tiny", "pope-tiny"]}  # in the order asked
     frame = results.load(tmp_path / "r")
     assert set(SCHEMA) <= set(frame.columns)
     main = frame[frame["metric"] == "perplexity"]
@@ -234,7 +235,7 @@ def test_plots_are_written(tiny_registry, tmp_path):
         (["--lengths", "4k..1k"], "descending"),
         (["--lengths", "1k..4k:0"], "positive"),
         (["--lengths", ""], "empty"),
-        (["--lengths", "100x"], "above what"),
+        (["--lengths", "100x"], "raise the limit with `max_length: N` in rope-tiny's checkpoints.yaml entry"),
         (["--batch-size", "zero"], "--batch-size"),
     ],
 )

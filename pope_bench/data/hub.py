@@ -11,13 +11,23 @@ from urllib.parse import urlparse
 from ..errors import BadInput
 
 
+def hub_endpoint() -> str:
+    """The hub URL that huggingface_hub talks to (``HF_ENDPOINT`` overrides it)."""
+    return os.environ.get("HF_ENDPOINT", "https://huggingface.co")
+
+
+def hub_offline() -> bool:
+    """Whether the user switched the hub off (``HF_HUB_OFFLINE`` / ``HF_DATASETS_OFFLINE``)."""
+    return any(os.environ.get(v, "").lower() in ("1", "true", "yes") for v in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"))
+
+
 @cache
 def hub_reachable(timeout: float = 3.0) -> bool:
     """Whether the Hugging Face hub answers (a TCP connect, so an offline machine learns it
     in seconds instead of through ``datasets``' minute of retries); honours HF_HUB_OFFLINE."""
-    if any(os.environ.get(v, "").lower() in ("1", "true", "yes") for v in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE")):
+    if hub_offline():
         return False
-    url = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co"))
+    url = urlparse(hub_endpoint())
     try:
         socket.create_connection((url.hostname, url.port or (80 if url.scheme == "http" else 443)), timeout).close()
     except OSError:

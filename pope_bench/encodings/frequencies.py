@@ -20,8 +20,7 @@ from dataclasses import dataclass
 import torch
 
 from ..errors import BadInput
-
-SCALING_TYPES = ("linear", "ntk", "yarn", "dynamic")
+from ..names import SCALING_TYPES
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,8 @@ from pathlib import Path
 import pandas as pd
 
 from ..encodings import appearance, encodings
-from ..plots import SCALING_STYLES
+from ..figure_io import save_figure
+from ..styles import SCALING_STYLES
 from .rows import method_label, size_order
 from .specs import FigureSpec
 
@@ -109,9 +110,5 @@ def grid(n_rows: int, n_cols: int, width: float, height: float):
 
 
 def save(plt, fig, out: Path, name: str) -> list[Path]:
-    """PNG (for the README) and SVG (for the paper)."""
-    paths = [out / f"{name}.png", out / f"{name}.svg"]
-    for path in paths:
-        fig.savefig(path, dpi=150)
-    plt.close(fig)
-    return paths
+    """PNG (for the README) and SVG (for the paper), byte-identical when regenerated."""
+    return save_figure(fig, out, name)

@@ -19,8 +19,12 @@ import pandas as pd
 
 from ..encodings import appearance
 from ..errors import BadInput
-from ..results import RESULTS_FILE, ROW_KEY, load
+from ..results import CURVE_COLUMNS, RESULTS_FILE, ROW_KEY, load
 from .specs import INDEX_COLUMNS, FigureSpec
+
+
+#: what one row measures, whichever sweep (cell key) it came from
+MEASUREMENT = ["model", "task", "metric", "length", "seed", "window", *CURVE_COLUMNS]
 
 
 class MissingRows(BadInput):
@@ -36,11 +40,13 @@ class ResultSet:
 
 
 def load_results(paths) -> ResultSet:
-    """Rows of every results folder at or under ``paths``, concatenated (latest row per key)."""
+    """Rows of every results folder at or under ``paths``, concatenated: the latest row per
+    key, and of one measurement made by several sweeps, the row on the most examples."""
     paths = [Path(p) for p in paths]
     for path in paths:
         if not path.exists():
-            raise BadInput(f"--results {path} does not exist; point it at a folder written by `pope-bench run`")
+            raise BadInput(f"--results {path} does not exist; run `pope-bench run` first (it writes runs/latest), "
+                           "or point --results at a folder it wrote (the bundled reference rows: --results results)")
     folders = sorted({f.parent for p in paths for f in p.rglob(RESULTS_FILE)})
     frames = []
     for folder in folders:
@@ -51,6 +57,10 @@ def load_results(paths) -> ResultSet:
         where = ", ".join(str(p) for p in paths)
         raise BadInput(f"no results under {where}; run `pope-bench run --out {paths[0]}/NAME` first")
     frame = pd.concat(frames, ignore_index=True).drop_duplicates(subset=ROW_KEY, keep="last")
+    # the same measurement from two sweeps (the default suite's 4,096 tokens next to the full
+    # grid's 32,768): a figure shows the one on the most examples, never both
+    frame = frame.sort_values("n", kind="stable", na_position="first").drop_duplicates(
+        subset=MEASUREMENT, keep="last").sort_index()
     frame["method"] = [method(pe, scaling) for pe, scaling in zip(frame["pe"], frame["scaling"])]
     return ResultSet(frame.reset_index(drop=True), folders, _commands(folders))
 

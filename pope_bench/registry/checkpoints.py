@@ -28,16 +28,14 @@ from typing import Annotated, Literal
 
 from pydantic import Field, NonNegativeInt, PositiveInt, StrictBool, field_validator, model_validator
 
-from ..encodings import SCALING_TYPES, RoPE, get_encoding, origin
 from ..errors import BadInput, closest
+from ..names import SCALING_TYPES
 from ..schema import StrictModel, check_identifier, read_yaml, validate
 
 #: Longest length relative to the train length that a sweep may ask for: far beyond any
 #: extrapolation regime anyone reports (the paper goes to 10×), and the point past which
 #: a typo (16k instead of 1.6k) is likelier than intent.
 MAX_LENGTH_RATIO = 64
-# Hugging Face causal LMs load as they are; pope-bench takes them for rotary (RoPE) models.
-HUB_PE = RoPE.name
 
 DOMAINS = {"bytes": "text", "gpt2": "text", "hf": "text", "chars": "indexing", "jsb": "music", "dna6": "dna"}
 
@@ -136,6 +134,8 @@ class CheckpointSpec(StrictModel):
     @field_validator("pe")
     @classmethod
     def _known_pe(cls, value: str) -> str:
+        from ..encodings import get_encoding  # the encoding registry (plugins included) owns the names
+
         try:
             get_encoding(value)
         except BadInput as e:
@@ -146,6 +146,8 @@ class CheckpointSpec(StrictModel):
     def _one_source(self):
         if (self.path is None) == (self.hf is None):
             raise ValueError("needs exactly one of path: (native checkpoint) or hf: (hub id)")
+        from ..encodings import get_encoding, origin
+
         if self.rope_scaling is not None and not get_encoding(self.pe).rope_scaling:
             raise ValueError(f"rope_scaling does not apply to pe {self.pe!r} (no rotary frequencies, package "
                              f"{origin(self.pe)}); remove it")
@@ -183,6 +185,8 @@ def load_registry(path: Path) -> dict[str, ModelEntry]:
         if base is None:
             raise BadInput(f"{path}: {name!r} has base {variant.base!r}, which is not a non-variant entry"
                            f"{closest(variant.base, entries)}")
+        from ..encodings import get_encoding, origin
+
         if not get_encoding(base.pe).rope_scaling:
             raise BadInput(f"{path}: {name!r} scales {base.name!r}, whose pe {base.pe!r} has no rotary "
                            f"frequencies (package {origin(base.pe)}); remove rope_scaling")
@@ -248,23 +252,12 @@ def entry_for(name: str, registry: dict[str, ModelEntry]) -> ModelEntry:
                             config.get("train_length"), "tokenizer": config.get("tokenizer", "bytes")},
                             f"{folder / 'config.json'}")
             return _entry_from(folder.name, spec, Path.cwd())
-        return ModelEntry(name=folder.name, pe=HUB_PE, tokenizer="hf", path=folder.resolve(),
-                          train_length=int(config.get("max_position_embeddings", 2048)))
-    if "/" in name and not name.startswith((".", "/")):
-        return ModelEntry(name=name, pe=HUB_PE, tokenizer="hf", hf=name, train_length=_hub_train_length(name))
-    raise BadInput(f"unknown model {name!r}{closest(name, registry)}; see `pope-bench list models`")
+        from .hub_ids import config_facts
 
+        return ModelEntry(name=folder.name, tokenizer="hf", path=folder.resolve(), **config_facts(config))
+    from .hub_ids import hub_model_facts
 
-def _hub_train_length(repo: str) -> int:
-    """A hub model's context length, from its config alone (no weights are fetched)."""
-    from transformers import AutoConfig
-
-    try:
-        config = AutoConfig.from_pretrained(repo)
-    except (OSError, ValueError) as e:
-        raise BadInput(f"unknown model {repo!r}: not in the registry, not a folder, and the hub says: "
-                       f"{str(e).splitlines()[0]}") from None
-    return int(getattr(config, "max_position_embeddings", 2048))
+    return ModelEntry(name=name, tokenizer="hf", **hub_model_facts(name, registry))
 
 
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl")
@@ -295,14 +288,17 @@ def fingerprint_files(folder: Path) -> str:
 
 
 def parameter_count(entry: ModelEntry) -> str:
-    """Parameters of a native checkpoint from its safetensors header (no weights read),
-    as e.g. ``3.2M``; ``?`` for hub models or missing files."""
+    """Parameters of a native checkpoint, as e.g. ``3.2M``, from the shapes in its
+    safetensors header (8-byte little-endian length + JSON): no weights read, no torch
+    import; ``?`` for hub models or missing files."""
     import math
+    import struct
 
-    from safetensors import safe_open
-
-    if entry.path is None or not (entry.path / "model.safetensors").exists():
+    weights = entry.path / "model.safetensors" if entry.path is not None else None
+    if weights is None or not weights.exists():
         return "?"
-    with safe_open(entry.path / "model.safetensors", "pt") as f:
-        total = sum(math.prod(f.get_slice(name).get_shape()) for name in f.keys())
+    with open(weights, "rb") as f:
+        (size,) = struct.unpack("<Q", f.read(8))
+        header = json.loads(f.read(size))
+    total = sum(math.prod(t["shape"]) for name, t in header.items() if name != "__metadata__")
     return f"{total / 1e6:.1f}M"

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
 import torch
 
@@ -115,7 +115,8 @@ def load_model(entry: ModelEntry, scaling: dict | None, device: torch.device, dt
         except (OSError, ValueError, TypeError) as e:
             raise BadInput(f"model {entry.name!r} ({source}) has no usable tokenizer ({_first_line(e)}); "
                            "save one beside the weights (tokenizer.save_pretrained)") from None
-    model = strict_from_pretrained(AutoModelForCausalLM, entry.name, source, config=config, dtype=dtype, **kwargs)
+    with _quiet_local_load(native):
+        model = strict_from_pretrained(AutoModelForCausalLM, entry.name, source, config=config, dtype=dtype, **kwargs)
     model.to(device).eval()
     if scaling:
         fingerprint += "-" + hashlib.sha256(json.dumps(scaling, sort_keys=True).encode()).hexdigest()[:8]
@@ -175,3 +176,19 @@ def verify_native_weights(entry: ModelEntry) -> None:
         shown = "; ".join(f"{len(keys)} {kind} (e.g. {keys[0]})" for kind, keys in problems.items())
         raise BadInput(f"the weights of {entry.name!r} in {entry.path} do not match its config.json: {shown}; "
                        "fix config.json or retrain")
+
+
+@contextmanager
+def _quiet_local_load(quiet: bool):
+    """No "Loading weights" bar for a native checkpoint (a blink on a terminal, one noise
+    line per model in a log); hub models keep theirs, which may be a download."""
+    from transformers.utils import logging as hf_logging
+
+    was = hf_logging.is_progress_bar_enabled()
+    if quiet:
+        hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if quiet and was:
+            hf_logging.enable_progress_bar()

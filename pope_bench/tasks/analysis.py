@@ -28,14 +28,17 @@ projections nor δ, so a variant would repeat its base's rows.
 
 from __future__ import annotations
 
-import torch
 from pydantic import PositiveInt
 
 from ..encodings import encodings
 from ..errors import BadInput
+from ..lazy import lazy_module, no_grad
 from ..tokenizers import encode_text
 from .base import Metric, TaskType
 from .corpus import CorpusDocuments, CorpusParams
+
+torch = lazy_module("torch")
+F = lazy_module("torch.nn.functional")
 
 
 def attention_layers(lm, task: str) -> list:
@@ -132,7 +135,7 @@ class FrequencyUsageTask(CorpusDocuments, _NativeAnalysis):
             raise BadInput(f"task {self.name!r}: every document is shorter than L={length}; lower the length")
         return chosen
 
-    @torch.no_grad()
+    @no_grad
     def evaluate(self, lm, length, seed, limit, batch_size):
         layers = attention_layers(lm, self.name)
         windows = self.windows(lm, length, int(limit or self.params.tokens))

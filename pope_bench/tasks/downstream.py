@@ -33,14 +33,16 @@ import random
 from dataclasses import dataclass
 from typing import ClassVar, Literal
 
-import torch
 from pydantic import PositiveInt
 
 from ..data.eval_sets import EvalSet, Item, load_eval_set
 from ..data.filler import Filler
 from ..errors import BadInput
+from ..lazy import lazy_module, no_grad
 from ..tokenizers import encode_text
 from .base import Metric, TaskParams, TaskType
+
+torch = lazy_module("torch")
 
 #: bound on the logits kept from one forward pass (elements), so a 50k vocabulary does not
 #: turn a batch of candidates into gigabytes of logits
@@ -68,7 +70,7 @@ class Score:
 # ---- scoring --------------------------------------------------------------------------------
 
 
-@torch.no_grad()
+@no_grad
 def score_examples(model, examples: list[Example], token_budget: int, device) -> list[list[Score]]:
     """One :class:`Score` per continuation of every example, in input order.
     ``token_budget`` bounds the padded tokens of one forward pass (at least one example)."""

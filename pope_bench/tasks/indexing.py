@@ -58,13 +58,15 @@ import random
 from dataclasses import dataclass, replace
 from typing import ClassVar, Literal
 
-import torch
-import torch.nn.functional as F
 from pydantic import NonNegativeInt, PositiveInt, model_validator
 
 from ..errors import BadInput
+from ..lazy import lazy_module, no_grad
 from ..tokenizers import LETTERS, encode_text, get_tokenizer
 from .base import Metric, TaskParams, TaskType
+
+torch = lazy_module("torch")
+F = lazy_module("torch.nn.functional")
 
 UPPER, LOWER = LETTERS[:26], LETTERS[26:]
 #: left padding; no example contains it
@@ -352,7 +354,7 @@ class IndexingTask(TaskType):
         text = "\n".join(e.text for e in self.generator.test_split(self.examples, seed=0))
         return {f"{self.name}@1x/seed0": hashlib.sha256(text.encode()).hexdigest()}
 
-    @torch.no_grad()
+    @no_grad
     def evaluate(self, lm, length, seed, limit, batch_size):
         self.check_model(lm)
         generator = self.generator_at(length, lm.entry.train_length)

@@ -39,16 +39,18 @@ import random
 from typing import Literal
 
 import numpy as np
-import torch
-import torch.nn.functional as F
 from pydantic import Field, PositiveInt, model_validator
 
 from ..errors import BadInput
+from ..lazy import lazy_module
 from ..tokenizers import encode_with_byte_ends
 from .base import Metric, TaskType
 from .clustered import ratio_stderr
 from .corpus import CorpusDocuments, CorpusParams
 from .scoring import token_nll
+
+torch = lazy_module("torch")
+F = lazy_module("torch.nn.functional")
 
 STDERR_METHODS = {"clustered": "window_clustered", "bootstrap": "window_bootstrap"}
 

@@ -7,8 +7,11 @@ in float32 whatever the model's dtype.
 
 from __future__ import annotations
 
-import torch
-import torch.nn.functional as F
+from ..lazy import inference_mode, lazy_module
+
+torch = lazy_module("torch")
+F = lazy_module("torch.nn.functional")
+
 
 HEAD_CHUNK = 1024
 
@@ -18,7 +21,7 @@ def _needs_full_forward(model) -> bool:
     return bool(getattr(model.config, "final_logit_softcapping", None))
 
 
-@torch.inference_mode()  # not no_grad: no version counters or view tracking, a few % on small models
+@inference_mode  # not no_grad: no version counters or view tracking, a few % on small models
 def token_nll(model, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
     """NLL (nats) of token t+1 given tokens ≤ t: shape (batch, length − 1), float32."""
     targets = input_ids[:, 1:]

@@ -16,7 +16,7 @@ import yaml
 
 from ..errors import BadInput
 from ..encodings import appearance
-from ..plots import SCALING_STYLES
+from ..styles import SCALING_STYLES
 
 
 def read_curve(folder: Path) -> pd.DataFrame:
