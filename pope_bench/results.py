@@ -4,6 +4,12 @@
 finishes, so a crash loses at most the cell in flight, and a rerun skips every cell whose
 ``cell_key`` already has ``status == "ok"`` rows. ``results.csv`` and ``results.parquet``
 are exports of it; :func:`load` reads it into a pandas DataFrame in one call.
+
+A shard (``--shard i/n``) appends to its own ``results.shard-I-of-N.jsonl`` instead, so no
+two processes ever append to one file; :func:`read_rows` — and so every reader (resume,
+``load``, plots, figures) — sees the union of a folder's rows files. What several
+processes rewrite in a folder (manifest, exports, plots) is rewritten under
+:func:`folder_lock`.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ COLUMNS = [
     "timestamp", "cell_key", "position", "depth", "window", "skipped", "error", "layer", "frequency", "head",
 ]
 RESULTS_FILE = "results.jsonl"
+SHARD_FILES = "results.shard-*-of-*.jsonl"
 #: what identifies one row: a cell's metric, at one curve point (position, depth, layer, frequency, head)
 #: columns that index a curve or a map inside one cell (loss by position, passkey depth,
 #: per-layer/frequency/head analyses); a cell's headline numbers have them all empty
@@ -27,18 +34,44 @@ CURVE_COLUMNS = ["position", "depth", "layer", "frequency", "head"]
 ROW_KEY = ["cell_key", "metric", *CURVE_COLUMNS]
 
 
+def rows_file(out: Path, shard=None) -> Path:
+    """Where a run appends its rows: ``results.jsonl``, or its shard's own file."""
+    name = RESULTS_FILE if shard is None else f"results.shard-{shard.index}-of-{shard.count}.jsonl"
+    return Path(out) / name
+
+
+def rows_files(out: Path) -> list[Path]:
+    """Every rows file of a results folder."""
+    out = Path(out)
+    return [p for p in (out / RESULTS_FILE, *sorted(out.glob(SHARD_FILES))) if p.exists()]
+
+
+def results_folders(paths) -> list[Path]:
+    """The results folders at or under ``paths`` (those holding any rows file)."""
+    found = {f.parent for p in paths for f in Path(p).rglob("results*.jsonl")}
+    return sorted(folder for folder in found if rows_files(folder))
+
+
 def read_rows(out: Path) -> list[dict]:
-    """All complete rows; a torn last line (a kill mid-write) is ignored."""
-    path = Path(out) / RESULTS_FILE
-    if not path.exists():
-        return []
+    """All complete rows of a folder's rows files, oldest first (a torn last line — a
+    kill mid-write — is ignored)."""
     rows = []
-    for line in path.read_text().splitlines():
-        try:
-            rows.append(json.loads(line))
-        except json.JSONDecodeError:
-            continue
+    for path in rows_files(out):
+        for line in path.read_text().splitlines():
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue
+    rows.sort(key=lambda row: row.get("timestamp") or "")  # stable: a file's own order is kept
     return rows
+
+
+def folder_lock(out: Path):
+    """An inter-process lock on a results folder, held while rewriting a file several
+    shards share (released by the OS if its holder is killed)."""
+    from filelock import FileLock
+
+    return FileLock(Path(out) / ".pope-bench.lock")
 
 
 def headline(frame: pd.DataFrame) -> pd.DataFrame:
@@ -57,8 +90,10 @@ def load(out) -> pd.DataFrame:
 
 
 class ResultsWriter:
-    def __init__(self, out: Path):
-        self.path = Path(out) / RESULTS_FILE
+    """Appends one process's rows: to ``results.jsonl``, or to its shard's own file."""
+
+    def __init__(self, out: Path, shard=None):
+        self.path = rows_file(out, shard)
         self._repair_torn_tail()
 
     def _repair_torn_tail(self) -> None:
@@ -83,12 +118,14 @@ class ResultsWriter:
 
 
 def export(out: Path) -> pd.DataFrame:
-    """Write results.csv and results.parquet next to results.jsonl (atomically)."""
-    frame = load(out)
+    """Write results.csv and results.parquet of every rows file (atomically, one process
+    at a time: the last shard to export sees every shard's rows)."""
     out = Path(out)
-    for name, write in (("results.csv", lambda p: frame.to_csv(p, index=False)),
-                        ("results.parquet", lambda p: frame.to_parquet(p, index=False))):
-        tmp = out / (name + ".tmp")
-        write(tmp)
-        tmp.replace(out / name)
+    with folder_lock(out):
+        frame = load(out)
+        for name, write in (("results.csv", lambda p: frame.to_csv(p, index=False)),
+                            ("results.parquet", lambda p: frame.to_parquet(p, index=False))):
+            tmp = out / (name + ".tmp")
+            write(tmp)
+            tmp.replace(out / name)
     return frame

@@ -1,38 +1,38 @@
 """The sweep: (model × task × length × seed) cells → tidy rows, resumable.
 
 Everything that can be wrong with the input is checked before any work (models, tasks,
-pairings, lengths against each model's limit, the output folder). Then models load one at
-a time, lengths run longest first (the batch size found there is safe below), finished
-cells are skipped, and each cell's rows are flushed as soon as it ends. A cell that runs
-out of memory at batch size 1, produces NaN, or hits bad data becomes a row with
-``status`` ≠ ok and the sweep goes on.
+pairings, lengths against each model's limit, shard, executor, placement, the output
+folder). Then the cells still to run (of this shard, with ``--shard``) go to an executor —
+this process, or a Ray cluster (:mod:`pope_bench.executors`) — and this process alone
+appends each cell's rows as they come back, flushed at once. How a cell runs and fails
+(out of memory, NaN, bad data → a row with ``status`` ≠ ok) is
+:mod:`pope_bench.executors.worker`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import time
+import os
 import uuid
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import __version__
 from .errors import BadInput
+from .executors import make_executor
+from .executors.worker import Settings
 from .lengths import parse_lengths, resolve_lengths
-from .manifest import git_sha, record_run
-from .registry.checkpoints import ModelEntry, entry_for, fingerprint_files, load_registry
+from .manifest import record_run
+from .registry.checkpoints import ModelEntry, entry_for, fingerprint_files, is_native, load_registry
+from .registry.placement import check_placement, check_splittable
 from .results import ResultsWriter, export
+from .shards import parse_shard, select
 from .tasks.base import TaskType
 from .tasks.registry import discover
-from .tasks.scoring import is_out_of_memory
 
 DEFAULT_TASKS = ("perplexity_text", "indirect_indexing", "position_indexing", "content_indexing")
-#: tokens per forward pass that --batch-size auto starts from, halving on out-of-memory.
-#: On CPUs small passes are fastest (activations stay in cache; measured in
-#: benchmarks/perplexity.py: 512 tokens/pass beat 2k–16k by 1.2–2.4×); GPUs want big ones.
-AUTO_BATCH_TOKENS = {"cpu": 512, "cuda": 131_072, "mps": 32_768}
 
 
 @dataclass
@@ -42,6 +42,7 @@ class Cell:
     length: int
     seed: int
     key: str
+    limit: int | None = None
 
 
 @dataclass
@@ -59,13 +60,18 @@ class RunOptions:
     tasks_dirs: list[Path] = field(default_factory=list)
     force: bool = False
     plot: bool = True
+    #: scale-out: where cells run, which part of the grid this process runs, model placement
+    executor: str = "local"
+    ray_address: str | None = None
+    gpus_per_cell: float | None = None
+    shard: str | None = None
+    device_map: str | None = None
+    attn_implementation: str = "auto"
 
 
 def model_fingerprint(entry: ModelEntry) -> str:
-    if entry.path is not None and (entry.path / "config.json").exists():
-        with_pope = json.loads((entry.path / "config.json").read_text()).get("model_type") == "pope_bench"
-        if with_pope:
-            return fingerprint_files(entry.path)
+    if is_native(entry):
+        return fingerprint_files(entry.path)
     return hashlib.sha256(json.dumps([entry.source, entry.revision]).encode()).hexdigest()[:16]
 
 
@@ -88,7 +94,7 @@ def parse_batch_size(text: str) -> int | None:
 def check_out_dir(out: Path) -> None:
     try:
         out.mkdir(parents=True, exist_ok=True)
-        probe = out / ".write-test"
+        probe = out / f".write-test-{os.getpid()}"  # shards started at once each probe their own
         probe.write_text("")
         probe.unlink()
     except OSError as e:
@@ -124,7 +130,10 @@ def plan(options: RunOptions) -> list[Cell]:
             for length in resolve_lengths(wanted, entry.train_length, entry.length_limit, entry.name):
                 for seed in options.seeds:
                     key = cell_key(fingerprint, entry, task, length, seed, options.limit)
-                    cells.append(Cell(entry, task, length, seed, key))
+                    cells.append(Cell(entry, task, length, seed, key, options.limit))
+    if options.device_map:
+        for entry in {c.entry.name: c.entry for c in cells}.values():
+            check_splittable(entry)
     return cells
 
 
@@ -136,25 +145,32 @@ class _Probe:
 
 
 def run(options: RunOptions, console=None) -> dict:
-    """Run the sweep; returns {"failed": n, "done": n, "skipped": n, "out": path}."""
+    """Run the sweep (this shard's part of it); returns {"failed": n, "done": n, "skipped": n, "out": path}."""
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-    from .registry.loading import load_model, resolve_device, resolve_dtype
+    from .registry.loading import resolve_device, resolve_dtype
 
-    console = console or Console(stderr=True)
+    shard = parse_shard(options.shard)
+    check_placement(options.device_map, options.attn_implementation)
+    executor = make_executor(options.executor, options.ray_address, options.gpus_per_cell)
     device = resolve_device(options.device)
     dtype = resolve_dtype(options.dtype, device)
     fixed_batch = parse_batch_size(options.batch_size)
-    cells = plan(options)
+    cells = select(plan(options), shard)
     check_out_dir(options.out)
-    writer = ResultsWriter(options.out)
+    writer = ResultsWriter(options.out, shard)
     finished = set() if options.force else writer.finished_keys()
     todo = [c for c in cells if c.key not in finished]
     run_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:6]
-    record_run(options.out, {
-        "run_id": run_id, "seeds": options.seeds, "device": str(device), "dtype": str(dtype).removeprefix("torch."),
-        "limit": options.limit, "batch_size": options.batch_size,
+    settings = Settings(options.device, options.dtype, fixed_batch, run_id, options.device_map,
+                        options.attn_implementation)
+    record = {
+        "run_id": run_id, "seeds": options.seeds, "limit": options.limit, "batch_size": options.batch_size,
+        # where cells run on other machines, "auto" is resolved there (each row says what it was)
+        **({"device": str(device), "dtype": str(dtype).removeprefix("torch.")} if options.executor == "local"
+           else {"device": options.device, "dtype": options.dtype}),
+        "executor": executor.describe(), "shard": shard.label if shard else None,
+        "device_map": options.device_map, "attn_implementation": options.attn_implementation,
         "models": {c.entry.name: {"source": c.entry.source, "pe": c.entry.pe, "scaling": c.entry.rope_scaling,
                                   "train_length": c.entry.train_length} for c in cells},
         "tasks": {c.task.name: {"type": c.task.definition.type, "params": c.task.params,
@@ -162,84 +178,30 @@ def run(options: RunOptions, console=None) -> dict:
         "cells": len(cells), "cells_to_run": len(todo),
         "data_checksums": {name: sum_ for c in {c.task.name: c for c in todo}.values()
                            for name, sum_ in c.task.data_checksums().items()},
-    })
-    stats = {"failed": 0, "done": 0, "skipped": len(cells) - len(todo), "out": str(options.out)}
-    columns = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-               TextColumn("ETA"), TimeRemainingColumn()]
-    loaded: dict[tuple, object] = {}
-    with Progress(*columns, console=console, transient=False) as progress:
-        bar = progress.add_task("sweep", total=len(todo))
-        # models one at a time; within a model and task, longest length first
-        todo.sort(key=lambda c: (c.entry.name, c.task.name, -c.length, c.seed))
-        token_budget: dict[tuple, int] = {}
-        for cell in todo:
-            progress.update(bar, description=f"{cell.entry.name} · {cell.task.name} · L={cell.length}")
-            scaling = cell.entry.scaling_for(cell.length)
-            model_key = (cell.entry.name, json.dumps(scaling, sort_keys=True))
-            if model_key not in loaded:
-                loaded.clear()  # keep one model in memory
-                loaded[model_key] = load_model(cell.entry, scaling, device, dtype)
-            lm = loaded[model_key]
-            start = time.perf_counter()
-            metrics, status, error = _evaluate(cell, lm, options, fixed_batch, device, token_budget)
-            rows = _rows(cell, lm, metrics, status, error, time.perf_counter() - start, run_id)
-            writer.append(rows)
-            stats["done" if status == "ok" else "failed"] += 1
-            progress.advance(bar)
+    }
+    with executor if todo else nullcontext():  # connects (Ray) before any row is written; not for a no-op rerun
+        record_run(options.out, record)
+        stats = {"failed": 0, "done": 0, "skipped": len(cells) - len(todo), "out": str(options.out)}
+        _sweep(todo, executor, settings, writer, stats, console or Console(stderr=True))
     if stats["done"] or stats["failed"] or not (options.out / "results.csv").exists():
         export(options.out)
     return stats
 
 
-def _evaluate(cell, lm, options, fixed_batch, device, token_budget):
-    """(metrics, status, error). With --batch-size auto a cell starts from the
-    tokens-per-pass budget for its device, lowered for good by every out-of-memory (so a
-    budget found at a long length carries to the shorter ones), halving down to 1."""
-    import math
+def _sweep(todo: list[Cell], executor, settings: Settings, writer: ResultsWriter, stats: dict, console) -> None:
+    """Hand the cells to the executor; append each cell's rows as they come back."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-    budget_key = (cell.entry.name, cell.task.name)
-    budget = token_budget.get(budget_key, AUTO_BATCH_TOKENS.get(device.type, 512))
-    batch = fixed_batch or max(1, budget // cell.length)
-    while True:
-        try:
-            cell.task.check_model(lm)  # what only the loaded model can tell (its vocabulary)
-            metrics = cell.task.evaluate(lm, cell.length, cell.seed, options.limit, batch)
-            if any(m.value is None or not math.isfinite(m.value) for m in metrics):
-                return metrics, "nan", "a metric is NaN or infinite"
-            return metrics, "ok", None
-        except BadInput as e:
-            return [], "bad_data", str(e)
-        except FloatingPointError as e:
-            return [], "nan", str(e)
-        except Exception as e:  # noqa: BLE001 — any failure of one cell must not end the sweep
-            if not is_out_of_memory(e):
-                return [], "error", f"{type(e).__name__}: {e}"
-            _free_memory(device)
-            if batch == 1:
-                return [], "oom", "out of memory at batch size 1"
-            batch //= 2
-            token_budget[budget_key] = batch * cell.length
+    columns = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+               TextColumn("ETA"), TimeRemainingColumn()]
+    with Progress(*columns, console=console, transient=False) as progress:
+        bar = progress.add_task("sweep", total=len(todo))
 
+        def cell_done(cell: Cell, rows: list[dict]) -> None:
+            writer.append(rows)
+            stats["done" if rows[0]["status"] == "ok" else "failed"] += 1
+            progress.update(bar, description=f"{cell.entry.name} · {cell.task.name} · L={cell.length}")
+            progress.advance(bar)
 
-def _free_memory(device) -> None:
-    import gc
-
-    import torch
-
-    gc.collect()
-    if device.type == "cuda":
-        torch.cuda.empty_cache()
-
-
-def _rows(cell, lm, metrics, status, error, elapsed, run_id) -> list[dict]:
-    base = {
-        "model": cell.entry.name, "pe": cell.entry.pe, "scaling": cell.entry.scaling_label,
-        "train_length": cell.entry.train_length, "task": cell.task.name, "length": cell.length,
-        "length_ratio": cell.length / cell.entry.train_length, "seed": cell.seed, "status": status,
-        "device": str(lm.device), "dtype": str(lm.dtype).removeprefix("torch."), "elapsed_s": round(elapsed, 4),
-        "run_id": run_id, "version": __version__, "git_sha": git_sha(),
-        "timestamp": datetime.now(timezone.utc).isoformat(timespec="seconds"), "cell_key": cell.key,
-    }
-    if status != "ok":
-        return [{**base, "metric": cell.task.main_metric, "value": None, "error": error}]
-    return [{**base, "metric": m.metric, "value": m.value, "stderr": m.stderr, "n": m.n, **m.extra} for m in metrics]
+        if todo:
+            executor.run(todo, settings, cell_done)

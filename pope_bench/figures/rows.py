@@ -1,4 +1,4 @@
-"""The rows a figure reads: every ``results.jsonl`` under the ``--results`` folders, and
+"""The rows a figure reads: every results folder under the ``--results`` folders, and
 for each figure the slice it needs — or a one-line error naming the ``pope-bench run``
 command that would produce the missing rows.
 
@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import BadInput
-from ..results import RESULTS_FILE, ROW_KEY, load
+from ..results import ROW_KEY, load, results_folders
 from .specs import INDEX_COLUMNS, FigureSpec
 
 
@@ -40,7 +40,7 @@ def load_results(paths) -> ResultSet:
     for path in paths:
         if not path.exists():
             raise BadInput(f"--results {path} does not exist; point it at a folder written by `pope-bench run`")
-    folders = sorted({f.parent for p in paths for f in p.rglob(RESULTS_FILE)})
+    folders = results_folders(paths)
     frames = []
     for folder in folders:
         frame = load(folder)

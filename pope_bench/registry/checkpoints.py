@@ -193,6 +193,12 @@ def _hub_train_length(repo: str) -> int:
     return int(getattr(config, "max_position_embeddings", 2048))
 
 
+def is_native(entry: ModelEntry) -> bool:
+    """A folder written by ``pope-bench train`` (``model_type: pope_bench``), not a hub model."""
+    config = entry.path / "config.json" if entry.path is not None else None
+    return config is not None and config.exists() and json.loads(config.read_text()).get("model_type") == "pope_bench"
+
+
 def fingerprint_files(folder: Path) -> str:
     """sha256 over a checkpoint's config and weights: part of every result's cell key."""
     h = hashlib.sha256()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass
 
 import torch
@@ -16,6 +17,7 @@ import torch
 from ..errors import BadInput
 from ..tokenizers import get_tokenizer
 from .checkpoints import ModelEntry, fingerprint_files
+from .placement import attention_for, placement_kwargs
 
 
 @dataclass
@@ -34,10 +36,11 @@ class LoadedModel:
 
 
 def resolve_device(device: str) -> torch.device:
-    """``auto``: cuda, then mps, then cpu."""
+    """``auto``: cuda (under torchrun, rank ``LOCAL_RANK``'s GPU), then mps, then cpu."""
     if device == "auto":
         if torch.cuda.is_available():
-            return torch.device("cuda")
+            local_rank = os.environ.get("LOCAL_RANK")
+            return torch.device("cuda", int(local_rank) % torch.cuda.device_count()) if local_rank else torch.device("cuda")
         if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
             return torch.device("mps")
         return torch.device("cpu")
@@ -73,7 +76,10 @@ def hf_scaling_parameters(config, spec: dict) -> dict:
     return out
 
 
-def load_model(entry: ModelEntry, scaling: dict | None, device: torch.device, dtype: torch.dtype) -> LoadedModel:
+def load_model(entry: ModelEntry, scaling: dict | None, device: torch.device, dtype: torch.dtype,
+               device_map: str | None = None, attn_implementation: str = "auto") -> LoadedModel:
+    """Weights in ``dtype`` straight onto ``device`` (or spread by ``device_map``, see
+    :mod:`.placement`); ``LoadedModel.device`` is where inputs go (the embeddings' device)."""
     from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
     from .. import modeling  # noqa: F401  (registers the native classes with the Auto API)
@@ -97,11 +103,15 @@ def load_model(entry: ModelEntry, scaling: dict | None, device: torch.device, dt
         if scaling:
             config.rope_parameters = hf_scaling_parameters(config, scaling)
         tokenizer = AutoTokenizer.from_pretrained(source, **kwargs)
+        kwargs["attn_implementation"] = attention_for(attn_implementation, device, dtype)
     try:
-        model = AutoModelForCausalLM.from_pretrained(source, config=config, dtype=dtype, **kwargs)
+        model = AutoModelForCausalLM.from_pretrained(source, config=config, dtype=dtype,
+                                                     **placement_kwargs(device_map, device), **kwargs)
     except OSError as e:
         raise BadInput(f"cannot load weights of {entry.name!r} from {source}: {str(e).splitlines()[0]}") from None
-    model.to(device).eval()
+    if device_map is None:
+        model.to(device)  # a no-op when accelerate placed the weights there already
+    model.eval()
     if scaling:
         fingerprint += "-" + hashlib.sha256(json.dumps(scaling, sort_keys=True).encode()).hexdigest()[:8]
-    return LoadedModel(entry, model, tokenizer, fingerprint, scaling, device, dtype)
+    return LoadedModel(entry, model, tokenizer, fingerprint, scaling, model.device, dtype)
