@@ -96,6 +96,12 @@ def test_two_shards_at_once_give_the_table_of_one_process(one_process, tiny_regi
     assert again["done"] == 0 and again["skipped"] == 8
 
 
+def test_native_model_spread_by_device_map_gives_the_same_table(one_process, tiny_registry, tmp_path):
+    pytest.importorskip("accelerate")
+    run(options(tiny_registry, tmp_path / "mapped", device_map="auto"))
+    pd.testing.assert_frame_equal(values(one_process), values(tmp_path / "mapped"))
+
+
 # ---------------------------------------------------------------- Ray
 
 
