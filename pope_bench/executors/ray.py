@@ -19,6 +19,7 @@ import json
 import logging
 import socket
 from collections import Counter, defaultdict
+from dataclasses import replace
 
 from ..errors import BadInput
 from ..registry.placement import installed
@@ -101,7 +102,7 @@ class RayExecutor:
 
         request, slots = self._resources()
         task = ray.remote(run_cells).options(max_retries=0, **request)  # dead workers: retried here, per cell
-        pending = {task.remote(group, settings): group for group in groups(cells, slots)}
+        pending = {task.remote(group, settings): group for group in groups(unloaded(cells), slots)}
         deaths: Counter = Counter()
         while pending:
             (stream,), _ = ray.wait(list(pending), num_returns=1)
@@ -128,6 +129,17 @@ class RayExecutor:
                 continue
             done(remaining[0], rows)
             pending[stream] = remaining[1:]
+
+
+def unloaded(cells: list) -> list:
+    """The cells with their tasks built anew from their definitions, so that data the
+    driver loaded (for the manifest's checksums) is not shipped with every Ray task:
+    workers load their own, once per task, when a cell needs it."""
+    fresh: dict[str, object] = {}
+    for cell in cells:
+        if cell.task.name not in fresh:
+            fresh[cell.task.name] = type(cell.task)(cell.task.definition)
+    return [replace(c, task=fresh[c.task.name]) for c in cells]
 
 
 def groups(cells: list, slots: int) -> list[list]:
