@@ -102,6 +102,23 @@ def test_native_model_spread_by_device_map_gives_the_same_table(one_process, tin
     pd.testing.assert_frame_equal(values(one_process), values(tmp_path / "mapped"))
 
 
+def test_a_model_that_fails_to_load_becomes_status_rows(tiny_registry, tmp_path):
+    from conftest import save_tiny
+
+    broken = save_tiny(tmp_path / "torn", "rope")
+    weights = broken / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[: weights.stat().st_size // 2])  # a copy cut short
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump({"models": {
+        "torn": {"path": str(broken), "pe": "rope", "train_length": 32, "tokenizer": "bytes"},
+        "pope-tiny": {"path": str(tiny_registry.parent / "pope-tiny"), "pe": "pope", "train_length": 32,
+                      "tokenizer": "bytes"}}}))
+    stats = run(options(tmp_path / "c.yaml", tmp_path / "r", models=["torn", "pope-tiny"]))
+    assert stats["done"] == 4 and stats["failed"] == 4  # the other model's cells still ran
+    frame = results.load(tmp_path / "r")
+    torn = frame[frame["model"] == "torn"]
+    assert set(torn["status"]) == {"error"} and torn["error"].str.startswith("loading the model").all()
+
+
 # ---------------------------------------------------------------- Ray
 
 
