@@ -1,12 +1,12 @@
-"""Scale-out: shards (--shard i/n) and the Ray executor give the same table as one
-process; a rerun over their --out runs nothing; a worker killed mid-cell is retried, or
-recorded and rerun; bad scale-out options are one line, exit 2, before any work."""
+"""Scale-out: shards (--shard i/n), the Ray executor and --device-map give the same table
+as one process; a rerun over their --out runs nothing; a worker killed mid-cell is
+retried, or recorded and rerun; a model that cannot load is status rows; bad scale-out
+options are one line, exit 2, before any work."""
 
 import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pandas as pd
