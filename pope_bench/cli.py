@@ -103,6 +103,17 @@ def run(
     plot: Annotated[bool, typer.Option(help="Write plots at the end.")] = True,
     suite: Annotated[str, typer.Option(help="A named suite (`pope-bench list suites`) or a suite YAML file.")] = None,
     threads: Annotated[int, typer.Option(help="CPU threads for torch (default: the cores not already busy).")] = None,
+    executor: Annotated[str, typer.Option(help="local (this process) or ray (a Ray cluster; pope-bench[ray]).")] = "local",
+    ray_address: Annotated[str, typer.Option(help="With --executor ray: HOST:PORT of a running cluster "
+                                                  "(default: start a local one).")] = None,
+    gpus_per_cell: Annotated[float, typer.Option(help="With --executor ray: GPUs per task "
+                                                      "(default: 1 when the cluster has GPUs, else 1 CPU).")] = None,
+    shard: Annotated[str, typer.Option(help="i/n: run shard i of n (default: RANK/WORLD_SIZE when set); "
+                                            "each shard writes its own rows file in --out.")] = None,
+    device_map: Annotated[str, typer.Option(help="auto: spread a model over all GPUs (accelerate; "
+                                                 "pope-bench[accelerate]).")] = None,
+    attn_implementation: Annotated[str, typer.Option(help="Hub models' attention: auto (flash_attention_2 "
+                                                          "when installed, else sdpa), sdpa, eager, ...")] = "auto",
 ):
     """Sweep models × tasks × lengths × seeds into tidy results.
 
@@ -119,6 +130,10 @@ def run(
       pope-bench run -m pope-text-tiny -m rope-text-tiny -t perplexity_text --lengths 1x..10x
 
       pope-bench run -m my/hub-model -t perplexity_pg19 --lengths 1k..16k --out runs/hub
+
+      pope-bench run --executor ray --ray-address head:6379 --out runs/grid
+
+      pope-bench run --shard $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT --out runs/grid
     """
     from rich.console import Console
 
@@ -135,7 +150,9 @@ def run(
     options = RunOptions(models=model, tasks=task, lengths=lengths, out=out, device=device, dtype=dtype,
                          batch_size=batch_size, limit=limit, seeds=seed,
                          checkpoints=checkpoints or default_registry(), tasks_dirs=tasks_dir, force=force,
-                         suite=suite, threads=threads)
+                         suite=suite, threads=threads,
+                         executor=executor, ray_address=ray_address, gpus_per_cell=gpus_per_cell, shard=shard,
+                         device_map=device_map, attn_implementation=attn_implementation)
     console = Console()
     stats = run_sweep(options, Console(stderr=True))
     from .results import load
@@ -146,8 +163,10 @@ def run(
         console.print(table)
     if plot and not frame.empty:
         from .plots import plot_results
+        from .results import folder_lock
 
-        plot_results(out, tasks=stats["tasks"], models=stats["models"], tasks_dirs=tasks_dir)
+        with folder_lock(out):  # shards finishing at once do not write one figure together
+            plot_results(out, tasks=stats["tasks"], models=stats["models"], tasks_dirs=tasks_dir)
     console.print(f"{stats['done']} cells run, {stats['skipped']} already done, {stats['failed']} failed → {out}")
     if stats["failed"]:
         raise typer.Exit(1)

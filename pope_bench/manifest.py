@@ -35,13 +35,18 @@ def versions() -> dict:
 
 
 def record_run(out: Path, run: dict) -> None:
-    """Append this run's entry to the folder's manifest (atomically)."""
+    """Append this run's entry to the folder's manifest (atomically, and under the
+    folder's lock: shards started at once each add their entry, none is lost)."""
+    from .results import folder_lock
+
     path = Path(out) / "manifest.json"
-    manifest = read_manifest(out)
-    manifest["runs"].append({"argv": sys.argv, "versions": versions(), "git_sha": git_sha(), **run})
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(manifest, indent=2, default=str))
-    tmp.replace(path)
+    entry = {"argv": sys.argv, "versions": versions(), "git_sha": git_sha(), **run}
+    with folder_lock(out):
+        manifest = read_manifest(out)
+        manifest["runs"].append(entry)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(manifest, indent=2, default=str))
+        tmp.replace(path)
 
 
 def read_manifest(out: Path) -> dict:

@@ -1,38 +1,38 @@
 """The sweep: (model × task × length × seed) cells → tidy rows, resumable.
 
 Everything that can be wrong with the input is checked before any work (models, tasks,
-pairings, lengths against each model's limit, the output folder). Then models load one at
-a time, lengths run longest first (the batch size found there is safe below), finished
-cells are skipped, and each cell's rows are flushed as soon as it ends. A cell that runs
-out of memory at batch size 1, produces NaN, or hits bad data becomes a row with
-``status`` ≠ ok and the sweep goes on.
+pairings, lengths against each model's limit, shard, executor, placement, the output
+folder). Then the cells still to run (of this shard, with ``--shard``) go to an executor —
+this process, or a Ray cluster (:mod:`pope_bench.executors`) — and this process alone
+appends each cell's rows as they come back, flushed at once. How a cell runs and fails
+(out of memory, NaN, bad data → a row with ``status`` ≠ ok) is
+:mod:`pope_bench.executors.worker`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import time
+import os
 import uuid
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import __version__
 from .errors import BadInput
+from .executors import make_executor
+from .executors.worker import Settings
 from .lengths import parse_lengths, resolve_lengths
-from .manifest import git_sha, read_manifest, record_run
+from .manifest import read_manifest, record_run
 from .progress import CellReport, sweep_progress
 from .registry.checkpoints import (ModelEntry, check_native_entry, entry_for, fingerprint_files, load_registry,
                                    read_config)
+from .registry.placement import check_placement, check_splittable
+from .shards import parse_shard, select
 from .suites import sweeps_for
 from .tasks.base import TaskType
 from .tasks.registry import discover
-
-#: tokens per forward pass that --batch-size auto starts from, halving on out-of-memory.
-#: On CPUs small passes are fastest (activations stay in cache; measured in
-#: benchmarks/perplexity.py: 512 tokens/pass beat 2k–16k by 1.2–2.4×); GPUs want big ones.
-AUTO_BATCH_TOKENS = {"cpu": 512, "cuda": 131_072, "mps": 32_768}
 
 
 @dataclass
@@ -62,6 +62,14 @@ class RunOptions:
     plot: bool = True
     suite: str | None = None
     threads: int | None = None
+
+    #: scale-out: where cells run, which part of the grid this process runs, model placement
+    executor: str = "local"
+    ray_address: str | None = None
+    gpus_per_cell: float | None = None
+    shard: str | None = None
+    device_map: str | None = None
+    attn_implementation: str = "auto"
 
 
 def model_fingerprint(entry: ModelEntry) -> str:
@@ -96,7 +104,7 @@ def check_out_dir(out: Path) -> None:
     """Create ``out`` and prove it writable; only called once every input is checked."""
     try:
         out.mkdir(parents=True, exist_ok=True)
-        probe = out / ".write-test"
+        probe = out / f".write-test-{os.getpid()}"  # shards started at once each probe their own
         probe.write_text("")
         probe.unlink()
     except OSError as e:
@@ -140,6 +148,9 @@ def plan(options: RunOptions) -> Plan:
     fingerprints = {name: model_fingerprint(entry) for name, entry in models.items()}
     cells = [Cell(entry, task, length, seed, limit, cell_key(fingerprints[entry.name], entry, task, length, seed, limit))
              for entry, task, length, seed, limit in grid]
+    if options.device_map:
+        for entry in models.values():
+            check_splittable(entry)
     return Plan(cells, suite, list(dict.fromkeys(c.task.name for c in cells)),
                 list(dict.fromkeys(c.entry.name for c in cells)))
 
@@ -179,19 +190,22 @@ def idle_cores() -> int:
 
 
 def run(options: RunOptions, console=None) -> dict:
-    """Run the sweep; returns {"failed", "done", "skipped", "out", "suite", "tasks", "models"}
-    (the last two in the order the user asked for)."""
+    """Run the sweep (this shard's part of it); returns {"failed", "done", "skipped", "out",
+    "suite", "tasks", "models"} (the last two in the order the user asked for)."""
     from rich.console import Console
 
     console = console or Console(stderr=True)
     fixed_batch = parse_batch_size(options.batch_size)
     if options.out.exists() and not options.out.is_dir():
         raise BadInput(f"--out {options.out} is a file; give a folder (it is created if missing)")
+    shard = parse_shard(options.shard)
+    check_placement(options.device_map, options.attn_implementation)
     the_plan = plan(options)  # the input checks, before the imports of torch and pandas below
-    cells = the_plan.cells
-    from .registry.loading import load_model, resolve_device, resolve_dtype
-    from .results import CURVE_COLUMNS, ResultsWriter, export, finished_keys
+    cells = select(the_plan.cells, shard)
+    from .registry.loading import resolve_device, resolve_dtype
+    from .results import ResultsWriter, export, finished_keys
 
+    executor = make_executor(options.executor, options.ray_address, options.gpus_per_cell)
     device = resolve_device(options.device)
     dtype = resolve_dtype(options.dtype, device)
     read_manifest(options.out)  # a corrupt manifest or rows file is refused before anything is written
@@ -205,45 +219,32 @@ def run(options: RunOptions, console=None) -> dict:
         import torch
 
         torch.set_num_threads(threads)
-    writer = ResultsWriter(options.out)
+    writer = ResultsWriter(options.out, shard)
     run_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:6]
-    record_run(options.out, {
-        "run_id": run_id, "suite": the_plan.suite, "seeds": options.seeds, "device": str(device),
-        "dtype": str(dtype).removeprefix("torch."), "threads": threads,
+    settings = Settings(options.device, options.dtype, fixed_batch, run_id, options.device_map,
+                        options.attn_implementation)
+    record = {
+        "run_id": run_id, "suite": the_plan.suite, "seeds": options.seeds, "threads": threads,
         "limit": options.limit, "batch_size": options.batch_size,
+        # where cells run on other machines, "auto" is resolved there (each row says what it was)
+        **({"device": str(device), "dtype": str(dtype).removeprefix("torch.")} if options.executor == "local"
+           else {"device": options.device, "dtype": options.dtype}),
+        "executor": executor.describe(), "shard": shard.label if shard else None,
+        "device_map": options.device_map, "attn_implementation": options.attn_implementation,
         "models": {c.entry.name: {"source": c.entry.source, "pe": c.entry.pe, "scaling": c.entry.rope_scaling,
                                   "train_length": c.entry.train_length} for c in cells},
         "tasks": {c.task.name: {"type": c.task.definition.type, "params": c.task.params.model_dump(mode="json"),
                                 "origin": c.task.definition.origin} for c in cells},
         "cells": len(cells), "cells_to_run": len(todo),
         "data_checksums": checksums,
-    })
+    }
     stats = {"failed": 0, "done": 0, "skipped": len(cells) - len(todo), "out": str(options.out),
              "suite": the_plan.suite, "tasks": the_plan.tasks, "models": the_plan.models}
     console.print(_announce(the_plan, len(todo), device) + f"; {threads or 'default'} CPU thread(s)",
                   markup=False, highlight=False, soft_wrap=True)
-    loaded: dict[tuple, object] = {}
-    # models one at a time; within a model and task, longest length first
-    todo.sort(key=lambda c: (c.entry.name, c.task.name, -c.length, c.seed))
-    token_budget: dict[tuple, int] = {}
-    with sweep_progress(len(todo), console) as progress:
-        for cell in todo:
-            progress.start(f"{cell.entry.name} · {cell.task.name} · L={cell.length}")
-            scaling = cell.entry.scaling_for(cell.length)
-            model_key = (cell.entry.name, json.dumps(scaling, sort_keys=True))
-            if model_key not in loaded:
-                loaded.clear()  # keep one model in memory
-                loaded[model_key] = load_model(cell.entry, scaling, device, dtype)
-            lm = loaded[model_key]
-            start = time.perf_counter()
-            metrics, status, error = _evaluate(cell, lm, fixed_batch, device, token_budget)
-            elapsed = time.perf_counter() - start
-            writer.append(_rows(cell, lm, metrics, status, error, elapsed, run_id))
-            stats["done" if status == "ok" else "failed"] += 1
-            main = next((m.value for m in metrics if m.metric == cell.task.main_metric
-                         and not set(m.extra) & set(CURVE_COLUMNS)), None)
-            progress.finish(CellReport(cell.entry.name, cell.task.name, cell.length, cell.seed,
-                                       cell.task.main_metric, main, status, elapsed))
+    with executor if todo else nullcontext():  # connects (Ray) before any row is written; not for a no-op rerun
+        record_run(options.out, record)
+        _sweep(todo, executor, settings, writer, stats, console)
     if stats["done"] or stats["failed"] or not (options.out / "results.csv").exists():
         export(options.out)
     return stats
@@ -271,59 +272,21 @@ def _minutes(seconds: float) -> str:
     return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
 
 
-def _evaluate(cell, lm, fixed_batch, device, token_budget):
-    """(metrics, status, error). With --batch-size auto a cell starts from the
-    tokens-per-pass budget for its device, lowered for good by every out-of-memory (so a
-    budget found at a long length carries to the shorter ones), halving down to 1."""
-    import math
+def _sweep(todo: list[Cell], executor, settings: Settings, writer, stats: dict, console) -> None:
+    """Hand the cells to the executor; append each cell's rows as they come back and report
+    it (a bar on a terminal, a line per cell elsewhere)."""
+    from .results import CURVE_COLUMNS
 
-    from .tasks.scoring import is_out_of_memory
+    with sweep_progress(len(todo), console) as progress:
 
-    budget_key = (cell.entry.name, cell.task.name)
-    budget = token_budget.get(budget_key, AUTO_BATCH_TOKENS.get(device.type, 512))
-    batch = fixed_batch or max(1, budget // cell.length)
-    while True:
-        try:
-            cell.task.check_model(lm)  # what only the loaded model can tell (its vocabulary)
-            metrics = cell.task.evaluate(lm, cell.length, cell.seed, cell.limit, batch)
-            if any(m.value is None or not math.isfinite(m.value) for m in metrics):
-                return metrics, "nan", "a metric is NaN or infinite"
-            return metrics, "ok", None
-        except BadInput as e:
-            return [], "bad_data", str(e)
-        except FloatingPointError as e:
-            return [], "nan", str(e)
-        except Exception as e:  # noqa: BLE001 — any failure of one cell must not end the sweep
-            if not is_out_of_memory(e):
-                return [], "error", f"{type(e).__name__}: {e}"
-            _free_memory(device)
-            if batch == 1:
-                return [], "oom", "out of memory at batch size 1"
-            batch //= 2
-            token_budget[budget_key] = batch * cell.length
+        def cell_done(cell: Cell, rows: list[dict]) -> None:
+            writer.append(rows)
+            status = rows[0]["status"]
+            stats["done" if status == "ok" else "failed"] += 1
+            main = next((r["value"] for r in rows if r["metric"] == cell.task.main_metric
+                         and all(r.get(c) is None for c in CURVE_COLUMNS)), None)
+            progress.finish(CellReport(cell.entry.name, cell.task.name, cell.length, cell.seed,
+                                       cell.task.main_metric, main, status, rows[0].get("elapsed_s") or 0.0))
 
-
-def _free_memory(device) -> None:
-    import gc
-
-    import torch
-
-    gc.collect()
-    if device.type == "cuda":
-        torch.cuda.empty_cache()
-
-
-def _rows(cell, lm, metrics, status, error, elapsed, run_id) -> list[dict]:
-    base = {
-        "model": cell.entry.name, "pe": cell.entry.pe, "scaling": cell.entry.scaling_label,
-        "train_length": cell.entry.train_length, "task": cell.task.name, "length": cell.length,
-        "length_ratio": cell.length / cell.entry.train_length, "seed": cell.seed, "status": status,
-        "device": str(lm.device), "dtype": str(lm.dtype).removeprefix("torch."), "elapsed_s": round(elapsed, 4),
-        "run_id": run_id, "version": __version__, "git_sha": git_sha(),
-        "timestamp": datetime.now(timezone.utc).isoformat(timespec="seconds"), "cell_key": cell.key,
-        "train_seed": cell.entry.seed, "group": cell.entry.group,
-    }
-    if status != "ok":
-        return [{**base, "metric": cell.task.main_metric, "value": None, "error": error}]
-    return [{**base, "metric": m.metric, "value": m.value, "stderr": m.stderr, "stderr_method": m.stderr_method,
-             "n": m.n, **m.extra} for m in metrics]
+        if todo:
+            executor.run(todo, settings, cell_done)

@@ -82,3 +82,33 @@ def test_starter_task_runs_as_written(tiny_registry, tmp_path):
     assert stats["done"] == 4 and stats["failed"] == 0  # its default lengths 1x..4x
     frame = results.load(tmp_path / "r")
     assert set(frame["window"].dropna()) == {"sliding"}
+
+
+def test_device_map_and_attention_implementation_reach_a_hub_model(llama_dir, tmp_path):
+    pytest.importorskip("accelerate")
+    entry = entry_for(str(llama_dir), {})
+    cpu = torch.device("cpu")
+    plain = load_model(entry, None, cpu, torch.bfloat16)
+    mapped = load_model(entry, None, cpu, torch.bfloat16, device_map="auto", attn_implementation="eager")
+    assert plain.model.config._attn_implementation == "sdpa"  # auto, without flash_attn on a GPU
+    assert mapped.model.config._attn_implementation == "eager"
+    assert {p.device for p in mapped.model.parameters()} == {cpu} and mapped.device == cpu  # one device: no hooks
+    assert {p.dtype for p in mapped.model.parameters()} == {torch.bfloat16}  # loaded in the target dtype
+    ids = torch.randint(0, 50257, (1, 48))
+    with torch.no_grad():
+        torch.testing.assert_close(plain.model(ids).logits, mapped.model(ids).logits, atol=2e-2, rtol=2e-2)
+
+
+def test_device_map_refuses_a_model_that_cannot_be_split(tmp_path):
+    pytest.importorskip("accelerate")
+    from transformers import RoFormerConfig
+
+    from pope_bench.errors import BadInput
+
+    folder = tmp_path / "roformer"
+    RoFormerConfig(vocab_size=64, hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64,
+                   is_decoder=True).save_pretrained(folder)
+    with pytest.raises(BadInput, match="declares no blocks to split"):
+        run(RunOptions(models=[str(folder)], tasks=["perplexity_text"], lengths="1x", out=tmp_path / "r",
+                       checkpoints=tmp_path / "none.yaml", device_map="auto"))
+    assert not (tmp_path / "r").exists()

@@ -1,4 +1,4 @@
-"""The rows a figure reads: every ``results.jsonl`` under the ``--results`` folders, and
+"""The rows a figure reads: every results folder under the ``--results`` folders, and
 for each figure the slice it needs — or a one-line error naming the ``pope-bench run``
 command that would produce the missing rows.
 
@@ -19,7 +19,7 @@ import pandas as pd
 
 from ..encodings import appearance
 from ..errors import BadInput
-from ..results import CURVE_COLUMNS, RESULTS_FILE, ROW_KEY, load
+from ..results import CURVE_COLUMNS, ROW_KEY, load, results_folders
 from .specs import INDEX_COLUMNS, FigureSpec
 
 
@@ -47,7 +47,7 @@ def load_results(paths) -> ResultSet:
         if not path.exists():
             raise BadInput(f"--results {path} does not exist; run `pope-bench run` first (it writes runs/latest), "
                            "or point --results at a folder it wrote (the bundled reference rows: --results results)")
-    folders = sorted({f.parent for p in paths for f in p.rglob(RESULTS_FILE)})
+    folders = results_folders(paths)
     frames = []
     for folder in folders:
         frame = load(folder)

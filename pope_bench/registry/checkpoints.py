@@ -276,6 +276,12 @@ def refuse_pickled_weights(folder: Path) -> None:
     raise BadInput(f"{folder} holds no *.safetensors weights; train it (`pope-bench train`) or fix the path")
 
 
+def is_native(entry: ModelEntry) -> bool:
+    """A folder written by ``pope-bench train`` (``model_type: pope_bench``), not a hub model."""
+    config = entry.path / "config.json" if entry.path is not None else None
+    return config is not None and config.exists() and json.loads(config.read_text()).get("model_type") == "pope_bench"
+
+
 def fingerprint_files(folder: Path) -> str:
     """sha256 over a checkpoint's config and weights: part of every result's cell key."""
     refuse_pickled_weights(folder)

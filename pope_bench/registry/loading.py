@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from contextlib import contextmanager
+import os
 from dataclasses import dataclass
 
 import torch
@@ -19,6 +20,7 @@ import torch
 from ..errors import BadInput
 from ..tokenizers import get_tokenizer
 from .checkpoints import ModelEntry, fingerprint_files, refuse_pickled_weights
+from .placement import attention_for, placement_kwargs
 
 
 @dataclass
@@ -37,10 +39,11 @@ class LoadedModel:
 
 
 def resolve_device(device: str) -> torch.device:
-    """``auto``: cuda, then mps, then cpu."""
+    """``auto``: cuda (under torchrun, rank ``LOCAL_RANK``'s GPU), then mps, then cpu."""
     if device == "auto":
         if torch.cuda.is_available():
-            return torch.device("cuda")
+            local_rank = os.environ.get("LOCAL_RANK")
+            return torch.device("cuda", int(local_rank) % torch.cuda.device_count()) if local_rank else torch.device("cuda")
         if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
             return torch.device("mps")
         return torch.device("cpu")
@@ -85,7 +88,10 @@ def hf_scaling_parameters(config, spec: dict) -> dict:
     return out
 
 
-def load_model(entry: ModelEntry, scaling: dict | None, device: torch.device, dtype: torch.dtype) -> LoadedModel:
+def load_model(entry: ModelEntry, scaling: dict | None, device: torch.device, dtype: torch.dtype,
+               device_map: str | None = None, attn_implementation: str = "auto") -> LoadedModel:
+    """Weights in ``dtype`` straight onto ``device`` (or spread by ``device_map``, see
+    :mod:`.placement`); ``LoadedModel.device`` is where inputs go (the embeddings' device)."""
     from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
     from .. import modeling  # noqa: F401  (registers the native classes with the Auto API)
@@ -115,12 +121,16 @@ def load_model(entry: ModelEntry, scaling: dict | None, device: torch.device, dt
         except (OSError, ValueError, TypeError) as e:
             raise BadInput(f"model {entry.name!r} ({source}) has no usable tokenizer ({_first_line(e)}); "
                            "save one beside the weights (tokenizer.save_pretrained)") from None
+        kwargs["attn_implementation"] = attention_for(attn_implementation, device, dtype)
     with _quiet_local_load(native):
-        model = strict_from_pretrained(AutoModelForCausalLM, entry.name, source, config=config, dtype=dtype, **kwargs)
-    model.to(device).eval()
+        model = strict_from_pretrained(AutoModelForCausalLM, entry.name, source, config=config, dtype=dtype,
+                                       **placement_kwargs(device_map, device), **kwargs)
+    if device_map is None:
+        model.to(device)  # a no-op when accelerate placed the weights there already
+    model.eval()
     if scaling:
         fingerprint += "-" + hashlib.sha256(json.dumps(scaling, sort_keys=True).encode()).hexdigest()[:8]
-    return LoadedModel(entry, model, tokenizer, fingerprint, scaling, device, dtype)
+    return LoadedModel(entry, model, tokenizer, fingerprint, scaling, model.device, dtype)
 
 
 def strict_from_pretrained(auto_class, name: str, source: str, **kwargs):

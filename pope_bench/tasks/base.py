@@ -138,5 +138,13 @@ class TaskType:
         """Checksums of the data this task reads, recorded in the run manifest."""
         return {}
 
+    def estimated_tokens(self, length: int, limit: int | None) -> int:
+        """Tokens one cell feeds through the model, what shards and Ray tasks are balanced
+        on: a task scores either a fixed number of ``tokens`` at every length, or a number
+        of ``examples`` (``trials``) each about ``length`` tokens long."""
+        if "tokens" in self.params:
+            return int(limit or self.params["tokens"])
+        return length * int(limit or self.params.get("examples", self.params.get("trials", 100)))
+
     def evaluate(self, lm, length: int, seed: int, limit: int | None, batch_size: int) -> list[Metric]:
         raise NotImplementedError

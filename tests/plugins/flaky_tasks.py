@@ -1,6 +1,7 @@
 """Test-only task types for failure paths the runner must survive: a forward that runs
-out of memory above a token budget (the CPU cannot be made to OOM on demand), and one
-that produces NaN. Both are real TaskType plugins, loaded the way a user's are."""
+out of memory above a token budget (the CPU cannot be made to OOM on demand), one that
+produces NaN, and one whose process is killed mid-cell. All are real TaskType plugins,
+loaded the way a user's are."""
 
 import torch
 
@@ -35,3 +36,26 @@ class NanTask(TaskType):
 
     def evaluate(self, lm, length, seed, limit, batch_size):
         return [Metric("loss", float("nan"), None, 1)]
+
+
+class DyingTask(TaskType):
+    """Kills the process scoring it (SIGKILL: what the OOM killer or a lost node does to
+    a worker) the first ``dies`` times a process scores it at a length (of ``at``, default
+    all), counted in a file per length in the folder ``params.deaths``; then scores
+    ``length``. Only for executors that run cells in a process of their own."""
+
+    type_name = "dying"
+    metrics = ("loss",)
+
+    def evaluate(self, lm, length, seed, limit, batch_size):
+        import os
+        import signal
+        from pathlib import Path
+
+        deaths = Path(self.params["deaths"]) / f"L{length}"
+        doomed = length in self.params.get("at", [length])
+        if doomed and len(deaths.read_text().splitlines() if deaths.exists() else []) < self.params["dies"]:
+            with open(deaths, "a") as f:
+                f.write(f"{os.getpid()}\n")
+            os.kill(os.getpid(), signal.SIGKILL)
+        return [Metric("loss", float(length), None, 1)]
