@@ -26,8 +26,8 @@ from .executors.worker import Settings
 from .lengths import parse_lengths, resolve_lengths
 from .manifest import read_manifest, record_run
 from .progress import CellReport, sweep_progress
-from .registry.checkpoints import (ModelEntry, check_native_entry, entry_for, fingerprint_files, load_registry,
-                                   read_config)
+from .registry.checkpoints import (ModelEntry, check_encoding, check_native_entry, entry_for, fingerprint_files,
+                                   load_registry, read_config)
 from .registry.placement import check_placement, check_splittable
 from .shards import parse_shard, select
 from .suites import sweeps_for
@@ -73,6 +73,7 @@ class RunOptions:
 
 
 def model_fingerprint(entry: ModelEntry) -> str:
+    check_encoding(entry)
     if entry.path is not None:
         check_native_entry(entry)
         if read_config(entry.path).get("model_type") == "pope_bench":

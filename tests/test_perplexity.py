@@ -186,8 +186,9 @@ def run_cli(monkeypatch, capsys, *args) -> tuple[int, str]:
     ({}, 32, "--limit 32 is less than one window at L=64 (63 scored tokens)"),
     ({"tokens": 40}, None, "tokens: 40 is less than one window at L=64"),
     ({"split": "validation"}, None, "split 'validation' of corpus 'kjv' holds no documents"),
-    ({"stderr": "bootstrap", "resamples": 0}, None, "a bootstrap needs resamples ≥ 2, got 0"),
-    ({"stderr": "jackknife"}, None, "stderr must be clustered or bootstrap"),
+    ({"stderr": "bootstrap", "resamples": 0}, None, "resamples: Input should be greater than or equal to 2"),
+    ({"stderr": "jackknife"}, None, "stderr: Input should be 'clustered' or 'bootstrap'"),
+    ({"resamples": 100}, None, "resamples applies to stderr: bootstrap only"),
 ])
 def test_bad_input_is_one_line_exit_2_and_nothing_written(tiny_registry, tmp_path, monkeypatch, capsys, params,
                                                           limit, message):

@@ -15,9 +15,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import torch
+
 import importlib
 
-import torch
 
 from ..errors import BadInput
 from .checkpoints import ModelEntry
@@ -72,6 +76,8 @@ def check_splittable(entry: ModelEntry) -> None:
 def attention_for(choice: str, device: torch.device, dtype: torch.dtype) -> str:
     if choice != "auto":
         return choice
+    import torch
+
     flash = (device.type == "cuda" and dtype in (torch.float16, torch.bfloat16)
              and installed("flash_attn"))
     return "flash_attention_2" if flash else "sdpa"

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 from pydantic import PositiveInt
 
-from ..encodings import encodings
 from ..errors import BadInput
 from ..lazy import lazy_module, no_grad
 from ..tokenizers import encode_text
@@ -79,6 +78,8 @@ class _NativeAnalysis(TaskType):
     @property
     def encodings(self) -> tuple[str, ...]:
         """The registered encodings this analysis can read."""
+        from ..encodings import encodings
+
         return tuple(name for name, cls in encodings().items() if self.reads(cls))
 
     @staticmethod

@@ -38,6 +38,12 @@ class NanTask(TaskType):
         return [Metric("loss", float("nan"), None, 1)]
 
 
+class DyingParams(TaskParams):
+    deaths: str
+    dies: PositiveInt
+    at: list[int] | None = None
+
+
 class DyingTask(TaskType):
     """Kills the process scoring it (SIGKILL: what the OOM killer or a lost node does to
     a worker) the first ``dies`` times a process scores it at a length (of ``at``, default
@@ -46,15 +52,16 @@ class DyingTask(TaskType):
 
     type_name = "dying"
     metrics = ("loss",)
+    Params = DyingParams
 
     def evaluate(self, lm, length, seed, limit, batch_size):
         import os
         import signal
         from pathlib import Path
 
-        deaths = Path(self.params["deaths"]) / f"L{length}"
-        doomed = length in self.params.get("at", [length])
-        if doomed and len(deaths.read_text().splitlines() if deaths.exists() else []) < self.params["dies"]:
+        deaths = Path(self.params.deaths) / f"L{length}"
+        doomed = length in (self.params.at or [length])
+        if doomed and len(deaths.read_text().splitlines() if deaths.exists() else []) < self.params.dies:
             with open(deaths, "a") as f:
                 f.write(f"{os.getpid()}\n")
             os.kill(os.getpid(), signal.SIGKILL)
