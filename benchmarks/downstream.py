@@ -24,6 +24,7 @@ import torch
 from pope_bench import PopeBenchConfig, PopeBenchForCausalLM
 from pope_bench.data.eval_sets import load_eval_set
 from pope_bench.data.filler import Filler
+from pope_bench.encodings import PoPE
 from pope_bench.tasks.downstream import Example, encode_item, lengthen, score_examples
 from pope_bench.tokenizers import ByteTokenizer
 
@@ -74,7 +75,7 @@ def main() -> None:
     torch.manual_seed(0)
     device = torch.device(args.device)
     config = PopeBenchConfig(vocab_size=256, hidden_size=args.hidden, num_hidden_layers=args.layers,
-                             num_attention_heads=4, pe="pope", tokenizer="bytes", train_length=128)
+                             num_attention_heads=4, pe=PoPE.name, tokenizer="bytes", train_length=128)
     model = PopeBenchForCausalLM(config).to(device).eval()
     params = sum(p.numel() for p in model.parameters()) / 1e6
     print(f"model: PoPE, {params:.1f}M parameters, byte-level; device {device}, {args.threads} thread(s); "

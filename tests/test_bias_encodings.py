@@ -98,6 +98,27 @@ def test_fire_bias_equals_reference_code(init_L):
     torch.testing.assert_close(got[:, causal], want[:, causal], rtol=0, atol=1e-12)
 
 
+def test_fire_gradients_equal_the_reference_mlps():
+    """The piecewise-linear evaluation of f_θ has the MLP's gradients, for every parameter."""
+    torch.manual_seed(3)
+    heads, width, length = 2, 8, 16
+    enc = build_encoding("fire", 8, heads, fire_mlp_width=width, fire_init_L=6.0).double()
+    ref = ReferenceFIRE(heads, width, init_L=6.0).double()
+    with torch.no_grad():
+        ref.mlp[0].weight.copy_(enc.w1[:, None])
+        ref.mlp[0].bias.copy_(enc.b1)
+        ref.mlp[2].weight.copy_(enc.w2)
+        ref.mlp[2].bias.copy_(enc.b2)
+    weights = torch.randn(heads, length, length, dtype=torch.float64).tril()
+    pos = torch.arange(length)
+    (enc.score_bias(pos, pos) * weights).sum().backward()
+    (ref(length)[0] * weights).sum().backward()
+    pairs = [(enc.w1, ref.mlp[0].weight.grad[:, 0]), (enc.b1, ref.mlp[0].bias.grad), (enc.w2, ref.mlp[2].weight.grad),
+             (enc.b2, ref.mlp[2].bias.grad), (enc.c, ref.c.grad), (enc.L_multiplier, ref.L_multiplier.grad)]
+    for mine, grad in pairs:
+        torch.testing.assert_close(mine.grad, grad, rtol=1e-9, atol=1e-12)
+
+
 def test_fire_normalised_distance_stays_in_unit_interval_at_any_length():
     """Progressive interpolation: ψ(t − s)/ψ(max(L, t)) ∈ [0, 1] for s ≤ t however long."""
     enc = build_encoding("fire", 8, 2, fire_init_L=16.0).double()

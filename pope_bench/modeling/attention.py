@@ -25,8 +25,8 @@ from torch.nn.attention.bias import causal_lower_right
 from ..encodings import build_encoding
 from .configuration import PopeBenchConfig
 
-# Floats of score bias alive at once per batch row: 2^22 (16 MiB in float32).
-BIAS_BUDGET = 2**22
+# Floats of score bias alive at once per batch row: 2^20 (4 MiB in float32).
+BIAS_BUDGET = 2**20
 
 
 def causal_attention(
@@ -72,22 +72,25 @@ def biased_causal_attention(
 ) -> torch.Tensor:
     """softmax(q kᵀ · scale + b + causal) v with b = ``encoding.score_bias``, computed for
     blocks of queries whose bias slice fits ``BIAS_BUDGET``. Keys sit at the positions just
-    before and up to the last query's (the cache holds the keys of the earlier positions)."""
+    before and up to the last query's (the cache holds the keys of the earlier positions);
+    a block only reads the keys up to its last query, since the later ones are masked."""
     q_len, k_len = q.shape[-2], k.shape[-2]
-    last = q_positions[..., -1:]
-    k_positions = last - (k_len - 1) + torch.arange(k_len, device=q_positions.device)
+    k_positions = q_positions[..., -1:] - (k_len - 1) + torch.arange(k_len, device=q_positions.device)
     block = max(1, BIAS_BUDGET // (k_len * encoding.bias_cost))
     outputs = []
     for start in range(0, q_len, block):
-        rows = q_positions[..., start : start + block]
-        bias = encoding.score_bias(rows, k_positions)
-        allowed = rows[..., :, None] >= k_positions[..., None, :]  # (..., rows, Lk)
+        end = min(start + block, q_len)
+        rows = q_positions[..., start:end]
+        keys = k_len - (q_len - end) if q_positions.dim() == 1 else k_len  # 1-D positions: consecutive
+        bias = encoding.score_bias(rows, k_positions[..., :keys])
+        allowed = rows[..., :, None] >= k_positions[..., None, :keys]  # (..., rows, keys)
         if padding_mask is not None:
-            allowed = allowed & padding_mask[:, None, :].bool()
-        allowed = allowed.unsqueeze(-3)  # over heads
-        mask = torch.where(allowed, bias.to(q.dtype), float("-inf"))
+            allowed = allowed & padding_mask[:, None, :keys].bool()
+        mask = torch.where(allowed.unsqueeze(-3), bias.to(q.dtype), float("-inf"))
+        if mask.dim() == 3:  # (heads, rows, keys): torch's fused CPU kernel only takes a 4-D mask
+            mask = mask.unsqueeze(0)
         outputs.append(F.scaled_dot_product_attention(
-            q[..., start : start + block, :], k, v, attn_mask=mask, scale=scale, dropout_p=dropout
+            q[..., start:end, :], k[..., :keys, :], v[..., :keys, :], attn_mask=mask, scale=scale, dropout_p=dropout
         ))
     return torch.cat(outputs, dim=-2)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from transformers import PretrainedConfig
 
-from ..encodings import NoFields, Scaling, check_scaling, field_owners, get_encoding, parse_fields
+from ..encodings import NoFields, RoPE, Scaling, check_scaling, field_owners, get_encoding, origin, parse_fields
 from ..errors import BadInput
 
 
@@ -30,7 +30,7 @@ class PopeBenchConfig(PretrainedConfig):
     num_hidden_layers: int = 4
     num_attention_heads: int = 4
     intermediate_size: int | None = None
-    pe: str = "rope"
+    pe: str = RoPE.name
     pe_scaling: dict | None = None
     dropout: float = 0.0
     rms_norm_eps: float = 1e-6
@@ -84,8 +84,9 @@ class PopeBenchConfig(PretrainedConfig):
                 value = kwargs.pop(key)
                 default = get_encoding(owners[0]).Fields.model_fields[key].default
                 if value != default:
-                    raise BadInput(f"config field {key} belongs to pe {' / '.join(owners)}, not {self.pe!r}; "
-                                   f"remove it")
+                    packages = ", ".join(dict.fromkeys(origin(owner) for owner in owners))
+                    raise BadInput(f"config field {key} belongs to pe {' / '.join(owners)} (package {packages}), "
+                                   f"not {self.pe!r}; remove it")
         for key, value in parse_fields(self.pe, own).model_dump().items():
             setattr(self, key, value)
 
