@@ -5,8 +5,8 @@ The grid: rope-text-tiny and pope-text-tiny × perplexity_text × 1x..10x = 20 c
 round runs it once in this process (``--executor local``) and once on a fresh local Ray
 cluster of ``--ray-cpus`` CPUs (``--executor ray``), into fresh folders, alternating
 which goes first; the table gives the median over rounds. Both sides compute on one
-thread per cell (Ray gives a 1-CPU task one OpenMP thread; the local side is set to
-match), so with ``--ray-cpus 1`` the difference is the executor's own cost: worker
+thread per cell (Ray gives a 1-CPU task ``OMP_NUM_THREADS=1``; this process takes the
+same before torch starts), so with ``--ray-cpus 1`` the difference is the executor's own cost: worker
 processes starting and importing torch, cells pickled out, rows streamed back.
 
 * ``start-up``: ``ray.init`` of the local cluster (``ray start`` on a real one);
@@ -21,14 +21,16 @@ processes starting and importing torch, cells pickled out, rows streamed back.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
-import torch
+os.environ["OMP_NUM_THREADS"] = "1"  # what Ray gives a 1-CPU worker, set before torch starts its thread pool
+import torch  # noqa: E402
 
-from pope_bench.runner import RunOptions, run
+from pope_bench.runner import RunOptions, run  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -35,7 +35,7 @@ def measure(method: str, model_name: str, length: int, tokens: int) -> dict:
     torch.set_num_threads(1)
     entry = load_registry(ROOT / "checkpoints.yaml")[model_name]
     lm = load_model(entry, None, torch.device("cpu"), torch.float32)
-    from pope_bench.runner import AUTO_BATCH_TOKENS
+    from pope_bench.executors.worker import AUTO_BATCH_TOKENS
 
     task = discover().build("perplexity_text")
     # Both sides start from token ids: the runner tokenises a corpus once per sweep, not per
