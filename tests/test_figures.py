@@ -222,6 +222,49 @@ def test_a_table_averages_seeds_and_shows_their_spread(sweeps, registry, tmp_pat
                           "`pope-bench run -t content_indexing --lengths 1x`"]
 
 
+def test_tables_say_what_the_spread_is_and_show_the_baselines(rendered, sweeps):
+    """Two test seeds of one checkpoint are test re-draws, not the paper's training seeds;
+    the trivial baselines sit in rows of their own, equal to the rows' baseline metrics."""
+    out, _, _ = rendered
+    table1 = pd.read_csv(out / "table1.csv")
+    ours = table1[~table1["model"].isin(["(paper only)", "(baseline)"])].set_index("model")
+    assert set(ours["± is"]) == {"std over 2 test re-draws"}
+    baselines = table1[table1["model"] == "(baseline)"].set_index("method")["Indirect Indexing"]
+    frame = load_results([sweeps]).frame
+    source = frame[(frame["metric"] == "baseline_source") & (frame["task"] == "indirect_indexing")]["value"]
+    assert baselines["baseline: always the source letter"] == pytest.approx(source.mean() * 100)
+    assert baselines["baseline: uniform over the 52 letters"] == pytest.approx(100 / 52)
+    assert "| (baseline) | baseline: always the source letter |" in (out / "table1.md").read_text()
+    ppl = pd.read_csv(out / "table_ppl.csv").set_index("model")
+    assert set(ppl.drop("(paper only)")["± is"]) == {"stderr (window_clustered)"}
+
+
+def test_checkpoints_of_one_group_are_training_seeds(registry, tmp_path):
+    """Registry entries that share a group are one table row: the mean over the
+    checkpoints, ± their std — the spread over training seeds."""
+    models = yaml.safe_load(registry.read_text())["models"]
+    for seed in (0, 1):
+        torch.manual_seed(10 + seed)
+        config = PopeBenchConfig(pe="pope", tokenizer="chars", vocab_size=len(CHARS), train_length=64, **SIZES)
+        PopeBenchForCausalLM(config).save_pretrained(tmp_path / f"pope-chars-s{seed}")
+        models[f"pope-chars-s{seed}"] = {"path": str(tmp_path / f"pope-chars-s{seed}"), "pe": "pope",
+                                         "train_length": 64, "tokenizer": "chars", "seed": seed, "group": "pope-chars"}
+    grouped = tmp_path / "checkpoints.yaml"
+    grouped.write_text(yaml.safe_dump({"models": models}))
+    run(RunOptions(models=["pope-chars-s0", "pope-chars-s1"], tasks=["indirect_indexing"], lengths="1x",
+                   out=tmp_path / "r", checkpoints=grouped, limit=24))
+    path = copy_spec("table1", tmp_path / "spec")
+    path.write_text(path.read_text().replace("metric: accuracy", "metric: loss").replace("scale: 100", "scale: 1"))
+    (item,), _ = render([str(path)], [tmp_path / "r"], tmp_path / "out", grouped)
+    table = pd.read_csv(item.files[1])
+    row = table[table["model"] == "pope-chars"].iloc[0]
+    loss = results.load(tmp_path / "r").query("metric == 'loss'").set_index("train_seed")["value"]
+    assert loss[0] != loss[1] and set(results.load(tmp_path / "r")["group"]) == {"pope-chars"}
+    assert row["Indirect Indexing"] == pytest.approx((loss[0] + loss[1]) / 2)
+    assert row["Indirect Indexing ±"] == pytest.approx(abs(loss[0] - loss[1]) / math.sqrt(2))
+    assert row["± is"] == "std over 2 training seeds"
+
+
 def test_heatmap_rows_are_the_slices_drawn(rendered):
     _, done, _ = rendered
     fig3 = done["fig3"].rows

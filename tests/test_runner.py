@@ -112,6 +112,8 @@ def test_results_schema_and_load(tiny_registry, tmp_path):
     assert len(main) == 4 and set(main["status"]) == {"ok"}
     assert set(main["length_ratio"]) == {1.0, 2.0}
     assert (main["n"] == 256).all()  # the same number of scored tokens at every length
+    assert (main["documents"] >= 1).all() and set(main["stderr_method"]) == {"window_clustered"}
+    assert main["train_seed"].isna().all() and main["group"].isna().all()  # the tiny registry names none
     assert ((main["value"] > 100) & (main["value"] < 400)).all()  # random 256-way model: ≈ 256
     bins = frame[frame["metric"] == "loss_by_position"]
     assert bins["position"].notna().all() and len(bins) > 4
@@ -247,6 +249,17 @@ def test_bad_input_is_one_line_and_exit_2(tiny_registry, tmp_path, args, words):
     assert words in done.stderr and len(done.stderr.strip().splitlines()) == 1
     assert "Traceback" not in done.stderr
     assert not (out / "results.jsonl").exists()
+
+
+@pytest.mark.parametrize("fields, words", [({"seed": "one"}, "seed must be an integer"),
+                                           ({"group": ""}, "group must be a non-empty string")])
+def test_bad_training_seed_fields_are_one_line(tmp_path, fields, words):
+    from pope_bench.registry.checkpoints import load_registry
+
+    path = tmp_path / "checkpoints.yaml"
+    path.write_text(yaml.safe_dump({"models": {"m": {"path": "m", "pe": "rope", "train_length": 8, **fields}}}))
+    with pytest.raises(BadInput, match=words):
+        load_registry(path)
 
 
 def test_broken_registry_and_unwritable_out(tiny_registry, tmp_path):

@@ -37,7 +37,7 @@ def draw_curves(spec: FigureSpec, rows: pd.DataFrame, sizes: dict[str, str], out
     plt, fig, axes, filled = panel_grid(rows, spec, 4.8, 3.4)
     colors = method_colors(rows["method"])
     styles = size_styles(sizes[m] for m in set(rows["model"]))
-    legend = {}
+    lines, bands, references = {}, {}, {}  # legend entries: models (with what their band is), baselines
     plain = FuncFormatter(lambda value, _: f"{value:g}")
     for ax, part in filled:
         for name, group in part.groupby(unit(part), sort=True):
@@ -48,10 +48,11 @@ def draw_curves(spec: FigureSpec, rows: pd.DataFrame, sizes: dict[str, str], out
             if curve["std"].notna().any():
                 ax.fill_between(curve[spec.x], curve["mean"] - curve["std"], curve["mean"] + curve["std"],
                                 color=colors[method], alpha=0.15)
-            band = "; ".join(dict.fromkeys(w for w in curve["what"] if w))
-            legend.setdefault(f"{name} ({method_label(method)}, {size})" + (f", band ± {band}" if band else ""), line)
+            key = f"{name} ({method_label(method)}, {size})"
+            lines.setdefault(key, line)
+            bands.setdefault(key, {}).update(dict.fromkeys(w for w in curve["what"] if w))
         if baselines is not None:
-            _draw_baselines(ax, spec, baselines[baselines["task"].isin(set(part["task"]))], legend)
+            _draw_baselines(ax, spec, baselines[baselines["task"].isin(set(part["task"]))], references)
         marks = [1] if spec.x == "length_ratio" else sorted(set(part["train_length"]))
         for mark in marks:
             ax.axvline(mark, color="black", ls="--", lw=0.8, alpha=0.5)
@@ -64,15 +65,17 @@ def draw_curves(spec: FigureSpec, rows: pd.DataFrame, sizes: dict[str, str], out
             axis.set_minor_formatter(plain if axis is ax.yaxis and spec.log_y else NullFormatter())
         ax.set_xlabel(spec.x_label or X_LABELS.get(spec.x, spec.x))
         ax.set_ylabel(spec.y_label or value_label(spec, "metric", part["metric"].iloc[0]))
+    legend = {key + (f", band ± {'; '.join(bands[key])}" if bands[key] else ""): line
+              for key, line in lines.items()} | references
     axes[0][0].legend(legend.values(), legend.keys(), fontsize=7)
     return save(plt, fig, out, spec.name)
 
 
-def _draw_baselines(ax, spec: FigureSpec, rows: pd.DataFrame, legend: dict) -> None:
+def _draw_baselines(ax, spec: FigureSpec, rows: pd.DataFrame, references: dict) -> None:
     """One grey reference line per baseline metric: its mean over models and seeds at each x
     (the same examples for every model of one train length)."""
     for i, (metric, group) in enumerate(rows.groupby("metric", sort=True)):
         curve = group.groupby(spec.x)["value"].mean() * spec.scale
         (line,) = ax.plot(curve.index, curve.to_numpy(), ls=BASELINE_STYLES[i % len(BASELINE_STYLES)], lw=1,
-                          color="grey")
-        legend.setdefault(baseline_label(metric), line)
+                          color="grey", marker="_", ms=10)  # the marker shows a baseline at a single x
+        references.setdefault(baseline_label(metric), line)

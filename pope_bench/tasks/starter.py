@@ -20,8 +20,11 @@ STARTER = """\
 #     split          test (held-out documents) or train
 #     window         full: non-overlapping windows; sliding: windows every `stride` tokens
 #     stride         (sliding only) tokens between window starts; default half the length
-#     tokens         scored tokens at every length (equal across lengths)
+#     tokens         scored tokens at every length (equal across lengths): a seeded random
+#                    sample of the windows of every document of the split
 #     bins           number of loss-by-position bins
+#     stderr         clustered (by window, default) or bootstrap (over windows, with
+#                    resamples: N); each row's stderr_method says which
 name: {name}
 type: perplexity
 description: >
