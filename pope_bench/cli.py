@@ -147,11 +147,13 @@ def plot(
 @app.command("training-curves")
 def training_curves(
     folders: Annotated[list[Path], typer.Argument(help="Checkpoint folders written by `pope-bench train`.")],
-    out: Annotated[Path, typer.Option(help="Where to write training_curves.png / .svg.")] = Path("."),
+    out: Annotated[Path, typer.Option(help="Where to write training_curves.png / .svg / .csv.")] = Path("."),
     name: Annotated[str, typer.Option(help="File name (without extension).")] = "training_curves",
+    x: Annotated[str, typer.Option("--x", help="Budget axis: examples, or targets (supervised tokens, log axis).")] = "examples",
 ):
-    """Held-out accuracy (per task) and loss against training examples seen, for several
-    checkpoints side by side: accuracy vs training budget, RoPE against PoPE.
+    """Held-out accuracy (per task, with the indexing baselines) and loss against training
+    examples or supervised targets seen, for several checkpoints side by side: accuracy vs
+    training budget, RoPE against PoPE. Also writes the curves as one CSV.
 
     Example:
 
@@ -159,7 +161,7 @@ def training_curves(
     """
     from .training.curves import plot_training_curves
 
-    for path in plot_training_curves(folders, out, name):
+    for path in plot_training_curves(folders, out, name, x):
         typer.echo(str(path))
 
 

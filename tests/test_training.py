@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 
+import pandas as pd
 import pytest
 import torch
 import yaml
@@ -97,8 +98,10 @@ def test_curve_has_each_tasks_held_out_accuracy(recipe_file, tmp_path):
     assert list(curves["examples"]) == [40, 80] and set(curves["pe"]) == {"rope"}
     assert [r["targets"] for r in rows] == ["40", "80"]  # one supervised target per example
     files = plot_training_curves([out, out], tmp_path / "figures")
-    assert [f.name for f in files] == ["training_curves.png", "training_curves.svg"]
-    assert all(f.stat().st_size > 10_000 for f in files)
+    assert [f.name for f in files] == ["training_curves.png", "training_curves.svg", "training_curves.csv"]
+    table = pd.read_csv(files[-1])
+    assert len(table) == 4 and list(table["targets"]) == [40, 80, 40, 80]
+    assert all(f.stat().st_size > 10_000 for f in files[:2])
     with pytest.raises(BadInput, match="has no training_curve.csv"):
         plot_training_curves([tmp_path], tmp_path / "figures")
 
