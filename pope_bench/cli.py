@@ -108,6 +108,8 @@ def train(
     out: Annotated[Path, typer.Option(help="Checkpoint folder to write (resumes if it holds a train_state.pt).")],
     set_: Annotated[list[str], typer.Option("--set", help="Override a recipe field: section.key=value.")] = [],
     threads: Annotated[int, typer.Option(help="CPU threads (0 = torch's default).")] = 0,
+    device: Annotated[str, typer.Option(help="cpu or cuda (fused AdamW on cuda).")] = "cpu",
+    bf16: Annotated[bool, typer.Option("--bf16", help="bfloat16 autocast (weights and optimiser stay float32).")] = False,
 ):
     """Train a native checkpoint from a recipe (resumable: rerun the same command).
 
@@ -123,7 +125,7 @@ def train(
 
     if pe not in ENCODINGS:
         raise BadInput(f"--pe {pe!r} is not one of {', '.join(ENCODINGS)}")
-    run_training(load_recipe(recipe, set_), pe, out, threads or None)
+    run_training(load_recipe(recipe, set_), pe, out, threads or None, device, bf16)
     typer.echo(f"wrote {out}")
 
 

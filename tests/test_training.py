@@ -202,3 +202,14 @@ def test_bad_multi_query_recipe_is_one_line_exit_2_and_writes_nothing(overrides,
     err = capsys.readouterr().err
     assert done.value.code == 2 and err.count("\n") == 1 and words in err, err
     assert not out.exists()
+
+
+def test_bf16_autocast_trains_and_a_missing_cuda_is_refused(recipe_file, tmp_path):
+    recipe = load_recipe(str(recipe_file), ["train.steps=10", "train.eval_every=10"])
+    out = train(recipe, "pope", tmp_path / "bf16", bf16=True)
+    rows = read_curve(out)
+    assert len(rows) == 1 and 0 < float(rows[0]["train_loss"]) < 10
+    if not torch.cuda.is_available():
+        with pytest.raises(BadInput, match="no CUDA device is visible"):
+            train(recipe, "pope", tmp_path / "cuda", device="cuda")
+        assert not (tmp_path / "cuda").exists()

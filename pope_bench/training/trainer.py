@@ -58,14 +58,16 @@ def build_model(recipe: dict, pe: str, vocab_size: int, train_length: int) -> Po
     return PopeBenchForCausalLM(config)
 
 
-def make_optimizer(model: torch.nn.Module, train: dict) -> torch.optim.AdamW:
-    """Weight decay on matrices only (not norms, not PoPE's δ), as in GPT-2 / nanoGPT."""
+def make_optimizer(model: torch.nn.Module, train: dict, fused: bool = False) -> torch.optim.AdamW:
+    """Weight decay on matrices only (not norms, not PoPE's δ), as in GPT-2 / nanoGPT;
+    ``fused`` (CUDA only) runs the whole update as one kernel."""
     decay = [p for p in model.parameters() if p.dim() >= 2]
     other = [p for p in model.parameters() if p.dim() < 2]
     return torch.optim.AdamW(
         [{"params": decay, "weight_decay": train["weight_decay"]}, {"params": other, "weight_decay": 0.0}],
         lr=train["lr"],
         betas=(train["beta1"], train["beta2"]),
+        fused=fused,
     )
 
 
@@ -75,10 +77,11 @@ def held_out_metrics(model, source, train: dict, length: int) -> tuple[float, fl
     batches of ``length`` tokens, drawn from a fixed generator so that every evaluation
     sees the same ones."""
     model.eval()
+    device = next(model.parameters()).device
     gen = torch.Generator().manual_seed(10_000 + train["seed"])
     losses, hits, counted = [], 0, 0
     for _ in range(train["eval_batches"]):
-        x, y = source.sample_batch(gen, train["batch_size"], length)
+        x, y = (part.to(device) for part in source.sample_batch(gen, train["batch_size"], length))
         out = model(x, labels=y, use_cache=False)
         losses.append(out.loss.item())
         predicted, wanted = out.logits[:, :-1].argmax(-1), y[:, 1:]
@@ -100,8 +103,15 @@ def validation_row(model, source, train: dict, length: int) -> dict:
     return row
 
 
-def train(recipe: dict, pe: str, out: Path, threads: int | None = None) -> Path:
-    """Train (or resume) and write the checkpoint folder ``out``."""
+def train(recipe: dict, pe: str, out: Path, threads: int | None = None, device: str = "cpu",
+          bf16: bool = False) -> Path:
+    """Train (or resume) and write the checkpoint folder ``out``. ``device`` and ``bf16``
+    (autocast; the weights and the optimiser stay float32) are how a run is made, not what
+    it learns, so they are not part of the recipe: a run may resume on another device."""
+    if device not in ("cpu", "cuda"):
+        raise BadInput(f"--device must be cpu or cuda, got {device!r}")
+    if device == "cuda" and not torch.cuda.is_available():
+        raise BadInput("--device cuda: no CUDA device is visible; use --device cpu")
     if threads:
         torch.set_num_threads(threads)
     t = recipe["train"]
@@ -109,19 +119,19 @@ def train(recipe: dict, pe: str, out: Path, threads: int | None = None) -> Path:
     held_out = held_out_source(recipe["data"], recipe["tokenizer"])
     tested_at = test_length(recipe, held_out)
     out.mkdir(parents=True, exist_ok=True)
-    model = build_model(recipe, pe, held_out.vocab_size, tested_at)
+    model = build_model(recipe, pe, held_out.vocab_size, tested_at).to(device)
     model.train()
-    optimizer = make_optimizer(model, t)
+    optimizer = make_optimizer(model, t, fused=device == "cuda")
     generator = torch.Generator().manual_seed(t["seed"])
     step, targets, curve = 0, 0, []
     state_path = out / STATE_FILE
     if state_path.exists():
-        state = torch.load(state_path, weights_only=True)
+        state = torch.load(state_path, weights_only=True, map_location=device)
         if state["recipe"] != yaml.safe_dump(recipe) or state["pe"] != pe:
             raise BadInput(f"{state_path} was made by a different recipe or --pe; use another --out or delete it")
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
-        generator.set_state(state["generator"])
+        generator.set_state(state["generator"].cpu())
         step, targets, curve = state["step"], state["targets"], state["curve"]
         print(f"pope-bench: resuming {out} at step {step}", file=sys.stderr)
 
@@ -137,8 +147,9 @@ def train(recipe: dict, pe: str, out: Path, threads: int | None = None) -> Path:
             for group in optimizer.param_groups:
                 group["lr"] = lr
             _, source, length = next(stage for stage in stages if stage[0] is None or step < stage[0])
-            x, y = source.sample_batch(generator, t["batch_size"], length)
-            loss = model(x, labels=y, use_cache=False).loss
+            x, y = (part.to(device) for part in source.sample_batch(generator, t["batch_size"], length))
+            with torch.autocast(device, dtype=torch.bfloat16, enabled=bf16):
+                loss = model(x, labels=y, use_cache=False).loss
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), t["grad_clip"])
