@@ -11,6 +11,7 @@ as grey lines. This is the "accuracy vs training budget" study for RoPE and PoPE
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 
 import pandas as pd
@@ -18,6 +19,13 @@ import yaml
 
 from ..errors import BadInput
 from ..plots import PE_COLORS, SCALING_STYLES
+
+
+def encoding_of_command(folder: Path) -> str | None:
+    """``--pe`` of the ``train_command.txt`` of a training still running (no config.json yet)."""
+    path = folder / "train_command.txt"
+    words = shlex.split(path.read_text()) if path.is_file() else []
+    return next((value for flag, value in zip(words, words[1:]) if flag == "--pe"), None)
 
 
 def read_curve(folder: Path) -> pd.DataFrame:
@@ -29,7 +37,8 @@ def read_curve(folder: Path) -> pd.DataFrame:
         raise BadInput(f"{folder} has no training_curve.csv; give checkpoint folders written by `pope-bench train`")
     try:
         recipe = yaml.safe_load((folder / "recipe.yaml").read_text())
-        pe = json.loads((folder / "config.json").read_text())["pe"] if (folder / "config.json").exists() else None
+        pe = json.loads((folder / "config.json").read_text())["pe"] if (folder / "config.json").exists() \
+            else encoding_of_command(folder)
     except (OSError, yaml.YAMLError, json.JSONDecodeError, KeyError) as e:
         raise BadInput(f"{folder}: unreadable recipe.yaml or config.json ({e}); retrain or restore the folder") from None
     curve = pd.read_csv(path)
@@ -79,6 +88,8 @@ def plot_training_curves(folders: list[Path], out: Path, name: str = "training_c
                          x: str = "examples") -> list[Path]:
     """PNG + SVG of the curves of ``folders`` against ``x`` (examples, or supervised targets
     on a log axis), and ``<name>.csv``, the curves in one table; returns the paths."""
+    from matplotlib.ticker import NullFormatter
+
     from ..figures.charts import grid, save
 
     if x not in AXES:
@@ -108,8 +119,10 @@ def plot_training_curves(folders: list[Path], out: Path, name: str = "training_c
         ax.set_ylabel("held-out loss" if column == "val_loss" else "held-out accuracy")
         if x == "targets":
             ax.set_xscale("log")
-        if column != "val_loss":
-            ax.set_ylim(0, 1)
+            ax.xaxis.set_minor_formatter(NullFormatter())
+        if column != "val_loss":  # zoomed in while every run is near chance
+            top = max(curve[column].max() for curve in curves if column in curve)
+            ax.set_ylim(0, min(1.0, max(0.15, 1.3 * top)))
     axes[0][0].legend(fontsize=6)
     out.mkdir(parents=True, exist_ok=True)
     table = out / f"{name}.csv"
