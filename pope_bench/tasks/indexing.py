@@ -45,6 +45,7 @@ from __future__ import annotations
 import hashlib
 import math
 import random
+from collections import Counter
 from dataclasses import dataclass, replace
 from typing import ClassVar
 
@@ -88,6 +89,11 @@ def with_unique(rng: random.Random, alphabet: str, count: int) -> tuple[list[str
     letters = balanced(rng, alphabet.replace(unique, ""), count - 1) + [unique]
     rng.shuffle(letters)
     return letters, unique
+
+
+def once(items: list[str]) -> list[str]:
+    """The items that occur exactly once, in order."""
+    return [item for item, count in Counter(items).items() if count == 1]
 
 
 @dataclass(frozen=True)
@@ -209,7 +215,7 @@ class IndirectIndexing(Generator):
     def ask(self, rng, state, first):
         letters, source = state
         if not first:
-            source = rng.choice([c for c in letters if letters.count(c) == 1])
+            source = rng.choice(once(letters))
         where = letters.index(source)
         shift = rng.choice([d for d in range(-self.max_shift, self.max_shift + 1) if 0 <= where + d < len(letters)])
         return Example(f"{''.join(letters)}, {source}, {shift:+d}, ", self.answer(letters, source, shift))
@@ -265,8 +271,7 @@ class ContentIndexing(Generator):
     def ask(self, rng, state, first):
         pairs, key = state
         if not first:
-            keys = [k for k, _ in pairs]
-            key = rng.choice([k for k in keys if keys.count(k) == 1])
+            key = rng.choice(once([k for k, _ in pairs]))
         return Example(f"{''.join(k + v for k, v in pairs)}, {key}, ", self.answer(pairs, key))
 
 
