@@ -273,7 +273,9 @@ def test_a_trained_looking_model_scores_high():
 
     metrics = task("indirect_indexing").evaluate(loaded(Oracle()), 2 * TRAIN_LENGTH, seed=0, limit=50, batch_size=8)
     assert metrics[0].value == 1.0 and metrics[0].stderr == 0.0
-    assert metrics[1].value == pytest.approx(math.log1p((CHARS.vocab_size - 1) * math.exp(-10.0)), rel=1e-5)
+    # float32 logsumexp near 10 carries ~1 ulp (9.5e-7) of rounding; which way depends on the
+    # vectorised kernel's path, so compare absolutely
+    assert metrics[1].value == pytest.approx(math.log1p((CHARS.vocab_size - 1) * math.exp(-10.0)), abs=2e-6)
 
 
 # ----------------------------------------------------------------------------- bad input
