@@ -179,6 +179,8 @@ def train(
     out: Annotated[Path, typer.Option(help="Checkpoint folder to write (resumes if it holds a train_state.safetensors).")],
     set_: Annotated[list[str], typer.Option("--set", help="Override a recipe field: section.key=value.")] = [],
     threads: Annotated[int, typer.Option(help="CPU threads (0 = torch's default).")] = 0,
+    device: Annotated[str, typer.Option(help="cpu or cuda (fused AdamW on cuda).")] = "cpu",
+    bf16: Annotated[bool, typer.Option("--bf16", help="bfloat16 autocast (weights and optimiser stay float32).")] = False,
 ):
     """Train a native checkpoint from a recipe (resumable: rerun the same command).
 
@@ -197,7 +199,7 @@ def train(
         raise BadInput(f"--threads must be 0 (torch's default) or a positive number, got {threads}")
     if out.exists() and not out.is_dir():
         raise BadInput(f"--out {out} is a file; give a folder for the checkpoint")
-    run_training(load_recipe(recipe, set_), pe, out, threads or None)
+    run_training(load_recipe(recipe, set_), pe, out, threads or None, device, bf16)
     typer.echo(f"wrote {out}")
 
 
@@ -221,11 +223,13 @@ def plot(
 @app.command("training-curves")
 def training_curves(
     folders: Annotated[list[Path], typer.Argument(help="Checkpoint folders written by `pope-bench train`.")],
-    out: Annotated[Path, typer.Option(help="Where to write training_curves.png / .svg.")] = Path("."),
+    out: Annotated[Path, typer.Option(help="Where to write training_curves.png / .svg / .csv.")] = Path("."),
     name: Annotated[str, typer.Option(help="File name (without extension).")] = "training_curves",
+    x: Annotated[str, typer.Option("--x", help="Budget axis: examples, or targets (supervised tokens, log axis).")] = "examples",
 ):
-    """Held-out accuracy (per task) and loss against training examples seen, for several
-    checkpoints side by side: accuracy vs training budget, RoPE against PoPE.
+    """Held-out accuracy (per task, with the indexing baselines) and loss against training
+    examples or supervised targets seen, for several checkpoints side by side: accuracy vs
+    training budget, RoPE against PoPE. Also writes the curves as one CSV.
 
     Example:
 
@@ -233,7 +237,7 @@ def training_curves(
     """
     from .training.curves import plot_training_curves
 
-    for path in plot_training_curves(folders, out, name):
+    for path in plot_training_curves(folders, out, name, x):
         typer.echo(str(path))
 
 

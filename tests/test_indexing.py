@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import random
 import re
+import string as string_module
 from collections import Counter
 
 import pytest
@@ -374,3 +375,94 @@ def test_bad_models_and_lengths_are_refused_before_any_work():
         IndexingMixture.from_tasks(TASKS, "train").sample_batch(torch.Generator(), 4, 40)
     with pytest.raises(BadInput, match="not indexing tasks"):
         IndexingMixture.from_tasks(["perplexity_text"], "train")
+
+
+# ----------------------------------------------------------------------------- several queries per string
+
+
+@pytest.mark.parametrize("name,check,width", [
+    ("indirect_indexing", lambda t: check_indirect(t, 20, 40, 15), 3),
+    ("position_indexing", lambda t: check_position(t, 20, 40, 15), 2),
+    ("content_indexing", lambda t: check_content(t, 20, 40), 2),
+])
+def test_multi_query_rows_ask_one_string_several_times_with_a_label_on_every_target(name, check, width):
+    """`<string>, <q1>, <t1>, <q2>, <t2>, …`: every `<string>, <qi>, <ti>` is a correct
+    single-query example of the split, the first is the row's prefix as tested, and exactly
+    the targets carry labels."""
+    mixture = IndexingMixture.from_tasks([name], "train", queries=6)
+    length = mixture.longest()
+    ids, labels = mixture.sample_batch(torch.Generator().manual_seed(4), 64, length)
+    asked = Counter()
+    for row, row_labels in zip(ids.tolist(), labels):
+        text = CHARS.decode(row)
+        body = text.lstrip("|")
+        string, rest = body.split(", ", 1)
+        fields = rest.split(", ")
+        queries = [", ".join(fields[i:i + width]) for i in range(0, len(fields), width)]
+        assert len(queries) == 6
+        for query in queries:
+            single = f"{string}, {query}"
+            check(single)
+            assert split_of(single) == "train"
+            asked[query.rsplit(", ", 1)[0]] += 1
+        labelled = (row_labels != -100).nonzero().flatten().tolist()
+        assert len(labelled) == 6 and labelled[-1] == length - 1
+        assert [text[i] for i in labelled] == [q[-1] for q in queries] == [CHARS.decode([int(row_labels[i])])
+                                                                            for i in labelled]
+    assert len(asked) >= 20  # queries vary, not one repeated (position has 32 in all)
+
+
+def test_one_query_per_string_is_the_single_query_batch_draw_for_draw():
+    mixture = IndexingMixture.from_tasks(TASKS, "train")
+    rows, _ = mixture.sample_batch(torch.Generator().manual_seed(9), 32, TRAIN_LENGTH)
+    rng = random.Random(int(torch.randint(0, 2**62, (1,), generator=torch.Generator().manual_seed(9))))
+    kinds = list(mixture.generators.values())
+    want = [rng.choice(kinds).draw(rng, "train").text for _ in range(32)]
+    assert [CHARS.decode(row).lstrip("|") for row in rows.tolist()] == want
+
+
+@pytest.mark.parametrize("scale", [0.25, 0.5, 1.0])
+def test_no_test_string_appears_in_multi_query_training(scale):
+    """The leak check of issue 16: the strings of the scored test splits (1x, seeds 0–2, as in
+    results/indexing) never occur in training rows, curriculum stages included."""
+    generator = task("indirect_indexing").generator
+    test_strings = {e.prompt.split(", ")[0] for seed in range(3) for e in generator.test_split(1000, seed)}
+    mixture = IndexingMixture.from_tasks(["indirect_indexing"], "train", queries=8)
+    if scale < 1:
+        mixture = mixture.scaled(scale, "stage")
+    ids, _ = mixture.sample_batch(torch.Generator().manual_seed(0), 2000, mixture.longest())
+    train_strings = {CHARS.decode(row).lstrip("|").split(", ")[0] for row in ids.tolist()}
+    assert len(train_strings) > 1500 and not test_strings & train_strings
+
+
+# ----------------------------------------------------------------------------- baselines
+
+
+def test_baselines_are_the_accuracy_of_guessing_without_indexing():
+    """The closed forms against simulating each guess on the same test examples."""
+    from pope_bench.tasks.indexing_baselines import baselines
+
+    rng = random.Random(0)
+    for name in TASKS:
+        generator = task(name).generator
+        test = generator.test_split(1000, seed=0)
+        got = baselines(generator, test)
+        draws = 20
+        hits = Counter()
+        for example in test:
+            fields = example.prompt.split(", ")
+            answers = string_module.ascii_lowercase if name == "content_indexing" else string_module.ascii_letters
+            hits["baseline_uniform"] += sum(rng.choice(answers) == example.target for _ in range(draws))
+            if name == "indirect_indexing":
+                string, source, shift = fields[0], fields[1], int(fields[2])
+                where = string.index(source)
+                window = string[max(0, where - 15): where + 16]
+                hits["baseline_window"] += sum(rng.choice(window) == example.target for _ in range(draws))
+                hits["baseline_source"] += draws * (source == example.target)
+            if name == "position_indexing":
+                string, sign = fields[0], fields[1][0]
+                end = string[:16] if sign == "+" else string[-16:]
+                hits["baseline_window"] += sum(rng.choice(end) == example.target for _ in range(draws))
+        assert set(got) == set(hits)
+        for key, value in got.items():
+            assert value == pytest.approx(hits[key] / (draws * len(test)), abs=0.006), (name, key)

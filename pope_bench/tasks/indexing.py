@@ -55,6 +55,7 @@ from __future__ import annotations
 import hashlib
 import math
 import random
+from collections import Counter
 from dataclasses import dataclass, replace
 from typing import ClassVar, Literal
 
@@ -101,6 +102,11 @@ def with_unique(rng: random.Random, alphabet: str, count: int) -> tuple[list[str
     letters = balanced(rng, alphabet.replace(unique, ""), count - 1) + [unique]
     rng.shuffle(letters)
     return letters, unique
+
+
+def once(items: list[str]) -> list[str]:
+    """The items that occur exactly once, in order."""
+    return [item for item, count in Counter(items).items() if count == 1]
 
 
 @dataclass(frozen=True)
@@ -157,7 +163,12 @@ class Generator:
         """Tokens in the longest possible example."""
         raise NotImplementedError
 
-    def sample(self, rng: random.Random) -> Example:
+    def longest_head(self) -> int:
+        """Tokens in the longest string (everything before the first query)."""
+        return self.string_length[1]
+
+    def new_string(self, rng: random.Random):
+        """A fresh string (and what its first query needs), for :meth:`ask`."""
         raise NotImplementedError
 
     def baselines(self, example: Example) -> dict[str, float]:
@@ -171,6 +182,14 @@ class Generator:
         """(the letters the rule can reach, {baseline name: its fixed guess})."""
         raise NotImplementedError
 
+    def ask(self, rng: random.Random, state, first: bool) -> Example:
+        """One query on the string ``state``; the first uses the string's own unique source,
+        later ones a uniform letter that occurs once (every letter at ≤ 52 letters)."""
+        raise NotImplementedError
+
+    def sample(self, rng: random.Random) -> Example:
+        return self.ask(rng, self.new_string(rng), first=True)
+
     def draw(self, rng: random.Random, split: str) -> Example:
         while True:
             example = self.sample(rng)
@@ -181,6 +200,27 @@ class Generator:
         """The fixed test examples at this size; a smaller count is a prefix of a larger."""
         rng = random.Random(f"pope-bench/indexing/{self.kind}/{self.string_length}/{self.max_shift}/seed={seed}")
         return [self.draw(rng, "test") for _ in range(count)]
+
+    def draw_queries(self, rng: random.Random, split: str, count: int) -> list[Example]:
+        """``count`` examples of ``split`` that share one string (a multi-query training
+        sequence, :func:`multi_query`). Each is a whole single-query example of the split, so
+        the split rule holds query by query; a string whose queries keep landing in the other
+        split is given up for a new one."""
+        while True:
+            state = self.new_string(rng)
+            examples = [self.ask(rng, state, first=True)]
+            if split_of(examples[0].text) != split:
+                continue
+            for _ in range(50 * count):
+                if len(examples) == count:
+                    return examples
+                example = self.ask(rng, state, first=False)
+                if split_of(example.text) == split:
+                    examples.append(example)
+
+    def longest_queries(self, count: int) -> int:
+        """Tokens in the longest :func:`multi_query` text of ``count`` queries."""
+        return self.longest() + (count - 1) * (self.longest() - self.longest_head())
 
 
 class IndirectIndexing(Generator):
@@ -193,8 +233,13 @@ class IndirectIndexing(Generator):
     def longest(self) -> int:
         return len(f"{'x' * self.string_length[1]}, x, {-self.max_shift:+d}, x")
 
-    def sample(self, rng):
-        letters, source = with_unique(rng, LETTERS, rng.randint(*self.string_length))
+    def new_string(self, rng):
+        return with_unique(rng, LETTERS, rng.randint(*self.string_length))
+
+    def ask(self, rng, state, first):
+        letters, source = state
+        if not first:
+            source = rng.choice(once(letters))
         where = letters.index(source)
         shift = rng.choice([d for d in range(-self.max_shift, self.max_shift + 1) if 0 <= where + d < len(letters)])
         return Example(f"{''.join(letters)}, {source}, {shift:+d}, ", self.answer(letters, source, shift))
@@ -216,8 +261,10 @@ class PositionIndexing(Generator):
     def longest(self) -> int:
         return len(f"{'x' * self.string_length[1]}, -{self.max_shift}, x")
 
-    def sample(self, rng):
-        letters = balanced(rng, LETTERS, rng.randint(*self.string_length))
+    def new_string(self, rng):
+        return balanced(rng, LETTERS, rng.randint(*self.string_length))
+
+    def ask(self, rng, letters, first):
         sign, k = rng.choice("+-"), rng.randint(0, min(self.max_shift, len(letters) - 1))
         return Example(f"{''.join(letters)}, {sign}{k}, ", self.answer(letters, sign, k))
 
@@ -249,10 +296,18 @@ class ContentIndexing(Generator):
     def longest(self) -> int:
         return len(f"{'xx' * max(1, self.units()[1])}, x, x")
 
-    def sample(self, rng):
+    def longest_head(self) -> int:
+        return 2 * max(1, self.units()[1])
+
+    def new_string(self, rng):
         fewest, most = self.units()
         keys, key = with_unique(rng, UPPER, rng.randint(max(1, fewest), max(1, most)))
-        pairs = [(k, rng.choice(LOWER)) for k in keys]
+        return [(k, rng.choice(LOWER)) for k in keys], key
+
+    def ask(self, rng, state, first):
+        pairs, key = state
+        if not first:
+            key = rng.choice(once([k for k, _ in pairs]))
         return Example(f"{''.join(k + v for k, v in pairs)}, {key}, ", self.answer(pairs, key))
 
     def reachable(self, example):
@@ -284,12 +339,27 @@ def _covers(tokenizer, character: str) -> bool:
         return False
 
 
-def encode_padded(tokenizer, examples: list[Example], length: int) -> torch.Tensor:
-    """(len(examples), length) token ids, each example left-padded with :data:`PAD`."""
+def multi_query(examples: list[Example]) -> tuple[str, list[int]]:
+    """One training sequence from examples that share a string — ``<string>, <src1>,
+    <shift1>, <tgt1>, <src2>, <shift2>, <tgt2>, …`` (issue 16) — and the character offsets
+    of its targets. Its first ``prompt + target`` characters are the first example exactly,
+    so the tested single-query format is a prefix of every training sequence."""
+    head = examples[0].prompt.split(", ", 1)[0]  # the string: letters only, no ", "
+    text, targets = examples[0].prompt, []
+    for i, example in enumerate(examples):
+        if i:
+            text += ", " + example.prompt[len(head) + 2:]
+        targets.append(len(text))
+        text += example.target
+    return text, targets
+
+
+def encode_padded(tokenizer, texts: list[str], length: int) -> torch.Tensor:
+    """(len(texts), length) token ids, each text left-padded with :data:`PAD`."""
     pad = encode_text(tokenizer, PAD)[0]
     rows = []
-    for example in examples:
-        ids = encode_text(tokenizer, example.text)
+    for text in texts:
+        ids = encode_text(tokenizer, text)
         if len(ids) > length:
             raise BadInput(f"an example of {len(ids)} tokens does not fit in L={length}")
         rows.append([pad] * (length - len(ids)) + ids)
@@ -359,7 +429,7 @@ class IndexingTask(TaskType):
         self.check_model(lm)
         generator = self.generator_at(length, lm.entry.train_length)
         examples = generator.test_split(min(self.examples, limit or self.examples), seed)
-        ids = encode_padded(lm.tokenizer, examples, length)
+        ids = encode_padded(lm.tokenizer, [e.text for e in examples], length)
         correct, nll = [], []
         for chunk in ids.split(batch_size):
             chunk = chunk.to(lm.device)
@@ -397,16 +467,23 @@ class IndexingMixture:
     ``string_length`` ([min, max]) overrides the tasks' 1× string lengths in training only
     (a curriculum instead scales them step by step: ``data.curriculum``, see
     :func:`pope_bench.training.batches.training_stages`); the tested tasks stay as defined.
+
+    ``queries`` > 1 (training only, issue 16) makes each row one string asked ``queries``
+    times (:func:`multi_query`) with the loss on every target: ``queries`` supervised
+    tokens per string instead of one, the string read once. The first query of a row is a
+    single-query example as tested.
     """
 
-    def __init__(self, generators: dict[str, Generator], split: str, tokenizer):
+    def __init__(self, generators: dict[str, Generator], split: str, tokenizer, queries: int = 1):
         if split not in SPLITS:
             raise BadInput(f"split must be one of {', '.join(SPLITS)}, got {split!r}")
-        self.generators, self.split, self.tokenizer = generators, split, tokenizer
+        if type(queries) is not int or queries < 1:
+            raise BadInput(f"recipe data.queries must be a positive integer (queries per string), got {queries!r}")
+        self.generators, self.split, self.tokenizer, self.queries = generators, split, tokenizer, queries
         self.vocab_size = tokenizer.vocab_size
 
     @classmethod
-    def from_tasks(cls, tasks: list[str], split: str, string_length=None) -> IndexingMixture:
+    def from_tasks(cls, tasks: list[str], split: str, string_length=None, queries: int = 1) -> IndexingMixture:
         """The mixture of registered indexing tasks (a recipe's ``data.tasks``)."""
         from .registry import discover
 
@@ -427,33 +504,51 @@ class IndexingMixture:
                                        f"recipe data.string_length ({t.name})")
                 for t in built
             }
-        return cls(generators, split, built[0].tokenizer)
+        return cls(generators, split, built[0].tokenizer, queries)
 
-    def scaled(self, ratio: float, where: str) -> IndexingMixture:
+    def scaled(self, ratio: float, where: str, max_shift: int | None = None) -> IndexingMixture:
         """The same mixture with every task at ``ratio`` × its size along the task's own
-        length axis (strings and shifts scaled together): a curriculum stage."""
+        length axis (strings and shifts scaled together): a curriculum stage. ``max_shift``
+        narrows the shifts further (a stage that teaches ±1 before ±15)."""
         generators = {name: g.scaled(ratio) for name, g in self.generators.items()}
+        if max_shift is not None:
+            if type(max_shift) is not int or max_shift < 0:
+                raise BadInput(f"{where}: max_shift must be a non-negative integer, got {max_shift!r}")
+            generators = {name: replace(g, max_shift=min(g.max_shift, max_shift)) for name, g in generators.items()}
         for name, g in generators.items():
             g.check(f"{where} ({name})")
-        return IndexingMixture(generators, self.split, self.tokenizer)
+        return IndexingMixture(generators, self.split, self.tokenizer, self.queries)
+
+    def single(self) -> IndexingMixture:
+        """The same tasks one query per string: the tested format."""
+        return IndexingMixture(self.generators, self.split, self.tokenizer)
 
     def parts(self) -> dict[str, IndexingMixture]:
         """One source per task, so that a training curve can show each task's accuracy."""
-        return {name: IndexingMixture({name: g}, self.split, self.tokenizer) for name, g in self.generators.items()}
+        return {name: IndexingMixture({name: g}, self.split, self.tokenizer, self.queries)
+                for name, g in self.generators.items()}
 
     def longest(self) -> int:
-        """Tokens in the longest example any of the tasks can make."""
-        return max(g.longest() for g in self.generators.values())
+        """Tokens in the longest row any of the tasks can make."""
+        return max(g.longest_queries(self.queries) for g in self.generators.values())
+
+    def check_fits(self, length: int, where: str) -> None:
+        """BadInput unless every row fits in ``length`` tokens."""
+        longest = self.longest()
+        if longest > length:
+            asked = f" with {self.queries} queries per string" if self.queries > 1 else ""
+            raise BadInput(f"{where}: the longest training example{asked} takes {longest} tokens, more than "
+                           f"train.length {length}; set train.length ≥ {longest}"
+                           + (" or lower data.queries" if self.queries > 1 else ""))
 
     def sample_batch(self, generator: torch.Generator, batch_size: int, length: int):
         kinds = list(self.generators.values())
-        longest = self.longest()
-        if longest > length:
-            raise BadInput(f"train.length {length} cannot hold the longest training example ({longest} tokens); "
-                           f"set train.length ≥ {longest}")
+        self.check_fits(length, "recipe")
         rng = random.Random(int(torch.randint(0, 2**62, (1,), generator=generator)))
-        examples = [rng.choice(kinds).draw(rng, self.split) for _ in range(batch_size)]
-        ids = encode_padded(self.tokenizer, examples, length)
+        rows = [multi_query(rng.choice(kinds).draw_queries(rng, self.split, self.queries)) for _ in range(batch_size)]
+        ids = encode_padded(self.tokenizer, [text for text, _ in rows], length)
         labels = torch.full_like(ids, -100)
-        labels[:, -1] = ids[:, -1]
+        for i, (text, targets) in enumerate(rows):
+            at = torch.tensor(targets) + (length - len(text))
+            labels[i, at] = ids[i, at]
         return ids, labels

@@ -37,17 +37,26 @@ def batch_source(data: dict, tokenizer: str, split: str = "train"):
     """The batch source a recipe's ``data`` section names."""
     kind = data.get("kind", "corpus")
     if kind == "corpus":
+        if "queries" in data:
+            raise BadInput("recipe data.queries applies to data.kind tasks only; remove it")
         return CorpusWindows(data["corpus"], tokenizer, split, data.get("limit"))
     if kind == "tasks":
         from ..tasks.indexing import IndexingMixture
 
         if tokenizer != "chars":  # the checkpoint's config would mislabel its vocabulary
             raise BadInput(f"recipe tokenizer {tokenizer!r} does not fit data.kind tasks; the indexing tasks use 'chars'")
-        return IndexingMixture.from_tasks(data["tasks"], split, data.get("string_length"))
+        return IndexingMixture.from_tasks(data["tasks"], split, data.get("string_length"), data.get("queries", 1))
     raise BadInput(f"recipe data.kind {kind!r} is not one of corpus, tasks")
 
 
-def training_stages(data: dict, tokenizer: str, length: int) -> list[tuple[int | None, object, int]]:
+def held_out_source(data: dict, tokenizer: str):
+    """What validation scores: the recipe's data from the test split, one query per string
+    for tasks (the tested format, whatever ``data.queries`` trains on)."""
+    source = batch_source(data, tokenizer, "test")
+    return source.single() if hasattr(source, "single") else source
+
+
+def training_stages(data: dict, tokenizer: str, length: int, steps: int) -> list[tuple[int | None, object, int]]:
     """``[(until_step, source, length), ..., (None, source, length)]``: the sources training
     draws from, in order, each used while ``step < until_step`` with sequences of ``length``
     tokens; the last is the recipe's data itself at the recipe's ``train.length``.
@@ -57,8 +66,12 @@ def training_stages(data: dict, tokenizer: str, length: int) -> list[tuple[int |
     range scaled together, e.g. 0.25 → 5–10 letters, shifts ±4 — so the skill is learnt on
     short strings first ("curriculum over string length", issue 4). Validation always uses
     the full-size held-out tasks, so a curve shows progress on the task as defined. A stage
+    may also narrow the shifts (``max_shift: 1``: the neighbours of the source first, an
+    induction-head-sized step, then wider). A stage
     pads to its own longest example rather than to ``train.length``: short strings then
-    cost short sequences, and the model is not made to look past a wall of padding.
+    cost short sequences, and the model is not made to look past a wall of padding. The
+    curriculum must end before ``steps``, so that training ends on the 1× task; every
+    stage's rows must fit ``train.length`` (checked here, before anything is written).
     """
     final = batch_source(data, tokenizer, "train")
     stages = data.get("curriculum") or []
@@ -67,14 +80,22 @@ def training_stages(data: dict, tokenizer: str, length: int) -> list[tuple[int |
     out, previous = [], 0
     for i, stage in enumerate(stages):
         where = f"recipe data.curriculum[{i}]"
-        if not (isinstance(stage, dict) and set(stage) == {"until_step", "scale"}):
-            raise BadInput(f"{where} must be a mapping {{until_step: N, scale: r}}, got {stage!r}")
+        if not (isinstance(stage, dict) and {"until_step", "scale"} <= set(stage) <= {"until_step", "scale", "max_shift"}):
+            raise BadInput(f"{where} must be a mapping {{until_step: N, scale: r}} (optionally max_shift: k), "
+                           f"got {stage!r}")
         until, scale = stage["until_step"], stage["scale"]
         if type(until) is not int or until <= previous:
             raise BadInput(f"{where}: until_step must be an integer above {previous}, got {until!r}")
         if not isinstance(scale, (int, float)) or not 0 < scale < 1:
             raise BadInput(f"{where}: scale must be a number in (0, 1), got {scale!r}")
-        source = final.scaled(scale, where)
+        if until >= steps:
+            raise BadInput(f"{where}: until_step {until} leaves no step of the 1x task (train.steps {steps}); "
+                           f"end the curriculum before step {steps}")
+        source = final.scaled(scale, where, stage.get("max_shift"))
         out.append((until, source, min(length, source.longest())))
         previous = until
-    return [*out, (None, final, length)]
+    stages = [*out, (None, final, length)]
+    for _, source, stage_length in stages:
+        if hasattr(source, "check_fits"):
+            source.check_fits(stage_length, "recipe")
+    return stages

@@ -27,6 +27,8 @@ class CurriculumStage(StrictModel):
 
     until_step: PositiveInt
     scale: Annotated[float, Field(gt=0.0, lt=1.0)]
+    #: a narrower shift range for this stage (default: the scaled task's own)
+    max_shift: NonNegativeInt | None = None
 
 
 class DataSection(StrictModel):
@@ -41,10 +43,13 @@ class DataSection(StrictModel):
     curriculum: list[CurriculumStage] | None = None
     #: tasks only: training-only 1× string lengths [min, max] (the tested tasks never change)
     string_length: tuple[PositiveInt, PositiveInt] | None = None
+    #: tasks only: queries per string in a training row, loss on every target (default 1;
+    #: the tested task keeps its single query)
+    queries: PositiveInt | None = None
 
     @model_validator(mode="after")
     def _fields_fit_the_kind(self):
-        own = {"corpus": {"corpus", "limit"}, "tasks": {"tasks", "curriculum", "string_length"}}
+        own = {"corpus": {"corpus", "limit"}, "tasks": {"tasks", "curriculum", "string_length", "queries"}}
         needed = {"corpus": "corpus", "tasks": "tasks"}[self.kind]
         if getattr(self, needed) is None:
             raise ValueError(f"data.kind {self.kind} needs data.{needed}")

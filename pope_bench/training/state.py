@@ -25,6 +25,8 @@ _META_KEY = "pope_bench_train_state"
 @dataclass
 class TrainState:
     step: int
+    #: supervised targets seen so far (the budget axis of the indexing study)
+    targets: int
     curve: list[dict]
     recipe: str  # the resolved recipe as YAML: a resume under another recipe is refused
     pe: str
@@ -39,7 +41,7 @@ def save_state(path: Path, model, optimizer, generator: torch.Generator, state: 
         for slot, value in slots.items():
             tensors[f"optim.{index}.{slot}"] = value.detach().contiguous()
     tensors["generator"] = generator.get_state()
-    meta = {"step": state.step, "curve": state.curve, "recipe": state.recipe, "pe": state.pe,
+    meta = {"step": state.step, "targets": state.targets, "curve": state.curve, "recipe": state.recipe, "pe": state.pe,
             "param_groups": optim["param_groups"]}
     tmp = path.with_suffix(".tmp")
     save_file(tensors, str(tmp), metadata={_META_KEY: json.dumps(meta)})
@@ -48,8 +50,7 @@ def save_state(path: Path, model, optimizer, generator: torch.Generator, state: 
 
 def peek_state(path: Path) -> TrainState:
     """The JSON part alone (no tensors read): enough to check a resume is the same run."""
-    meta = _read_meta(path)
-    return TrainState(step=meta["step"], curve=meta["curve"], recipe=meta["recipe"], pe=meta["pe"])
+    return _bookkeeping(_read_meta(path))
 
 
 def load_state(path: Path, model, optimizer, generator: torch.Generator) -> TrainState:
@@ -67,7 +68,12 @@ def load_state(path: Path, model, optimizer, generator: torch.Generator) -> Trai
             slots.setdefault(int(index), {})[slot] = value
     optimizer.load_state_dict({"state": slots, "param_groups": meta["param_groups"]})
     generator.set_state(tensors["generator"])
-    return TrainState(step=meta["step"], curve=meta["curve"], recipe=meta["recipe"], pe=meta["pe"])
+    return _bookkeeping(meta)
+
+
+def _bookkeeping(meta: dict) -> TrainState:
+    return TrainState(step=meta["step"], targets=meta["targets"], curve=meta["curve"], recipe=meta["recipe"],
+                      pe=meta["pe"])
 
 
 def _read_meta(path: Path) -> dict:
