@@ -187,7 +187,7 @@ def test_explicit_unsuitable_pair_is_refused_before_work(tiny_registry, tmp_path
 
 def test_sweep_killed_midway_resumes_to_the_same_table(tiny_registry, tmp_path):
     args = ["run", "--checkpoints", str(tiny_registry), "-m", "rope-tiny", "-m", "pope-tiny", "-t", "perplexity_text",
-            "--lengths", "32..1k:32", "--limit", "512", "--no-plot"]
+            "--lengths", "16..512:16", "--limit", "512", "--no-plot"]
     clean = cli(*args, "--out", str(tmp_path / "clean"))
     assert clean.returncode == 0, clean.stderr
     killed_out = tmp_path / "killed"
