@@ -103,6 +103,8 @@ def test_curve_has_each_tasks_held_out_accuracy(recipe_file, tmp_path):
     table = pd.read_csv(files[-1])
     assert len(table) == 4 and list(table["targets"]) == [40, 80, 40, 80]
     assert all(f.stat().st_size > 10_000 for f in files[:2])
+    with pytest.raises(BadInput, match="--x must be one of examples, targets"):
+        plot_training_curves([out], tmp_path / "figures", x="steps")
     with pytest.raises(BadInput, match="has no training_curve.csv"):
         plot_training_curves([tmp_path], tmp_path / "figures")
 
