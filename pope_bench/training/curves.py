@@ -4,7 +4,7 @@ or in supervised targets (several per example when a recipe asks each string sev
 queries, issue 16), so that runs with other batch sizes and recipes line up. One panel per
 held-out accuracy column (each task of a mixture, or the overall one) and one for the
 held-out loss; colour is the encoding; dotted vertical lines end curriculum stages; an
-indexing task's panel carries its no-indexing baselines (:mod:`pope_bench.tasks.indexing_baselines`)
+indexing task's panel carries its no-indexing baselines (``baseline*``, :meth:`pope_bench.tasks.indexing.Generator.baselines`)
 as grey lines. This is the "accuracy vs training budget" study for RoPE and PoPE.
 """
 
@@ -70,8 +70,9 @@ def accuracy_columns(curves: list[pd.DataFrame]) -> list[str]:
 def task_baselines(column: str) -> dict[str, float]:
     """The no-indexing baselines of an ``accuracy:<task>`` column's task on its 1x test split
     (seed 0); empty for a column that is not an indexing task's."""
+    from statistics import fmean
+
     from ..tasks.indexing import IndexingTask
-    from ..tasks.indexing_baselines import baselines
     from ..tasks.registry import discover
 
     name = column.removeprefix("accuracy:")
@@ -81,7 +82,8 @@ def task_baselines(column: str) -> dict[str, float]:
     task = registry.build(name)
     if not isinstance(task, IndexingTask):
         return {}
-    return baselines(task.generator, task.generator.test_split(task.examples, seed=0))
+    per_example = [task.generator.baselines(e) for e in task.generator.test_split(task.examples, seed=0)]
+    return {name: fmean(b[name] for b in per_example) for name in per_example[0]}
 
 
 AXES = {"examples": "training examples seen", "targets": "supervised targets seen"}
