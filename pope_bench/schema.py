@@ -16,7 +16,9 @@ import typing
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
 
 from .errors import BadInput, closest
 
@@ -33,12 +35,23 @@ class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _identifier(name: str) -> str:
+    if not isinstance(name, str) or not IDENTIFIER.match(name) or ".." in name:
+        raise ValueError(f"{name!r} is not a valid name: use letters, digits, '_', '.', '-' "
+                         "(starting with a letter or digit, no '..', at most 128 characters)")
+    return name
+
+
+#: a schema field whose value becomes a file name or a row key
+Identifier = Annotated[str, AfterValidator(_identifier)]
+
+
 def check_identifier(name: str, what: str) -> str:
     """``name`` if it is safe as a file name and a row key, else a one-line error."""
-    if not isinstance(name, str) or not IDENTIFIER.match(name) or ".." in name:
-        raise BadInput(f"{what} {name!r} is not a valid name: use letters, digits, '_', '.', '-' "
-                       "(starting with a letter or digit, no '..', at most 128 characters)")
-    return name
+    try:
+        return _identifier(name)
+    except ValueError as e:
+        raise BadInput(f"{what} {e}") from None
 
 
 def read_yaml(path: Path, what: str):

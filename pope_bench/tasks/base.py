@@ -13,10 +13,8 @@ import json
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from pydantic import field_validator
-
 from ..errors import BadInput
-from ..schema import StrictModel, check_identifier, validate
+from ..schema import Identifier, StrictModel, validate
 
 
 @dataclass
@@ -39,20 +37,12 @@ class TaskFile(StrictModel):
     """A task definition as written (a YAML file, or a dict from an entry point); its
     ``params`` are checked by the named type's own :class:`TaskParams` schema."""
 
-    name: str
+    name: Identifier
     type: str
     params: dict = {}
     description: str = ""
     default_lengths: str = "1x"
     source: str = ""
-
-    @field_validator("name")
-    @classmethod
-    def _safe_name(cls, value: str) -> str:
-        try:
-            return check_identifier(value, "task name")
-        except BadInput as e:
-            raise ValueError(str(e)) from None
 
 
 @dataclass

@@ -17,7 +17,7 @@ from pydantic import (BaseModel, ConfigDict, Field, NonNegativeFloat, NonNegativ
                       field_validator, model_validator)
 
 from ..errors import BadInput, closest
-from ..schema import StrictModel, check_identifier, read_yaml, validate
+from ..schema import Identifier, StrictModel, read_yaml, validate
 
 Fraction = Annotated[float, Field(ge=0.0, lt=1.0)]
 
@@ -109,7 +109,7 @@ class TrainSection(StrictModel):
 
 
 class Recipe(StrictModel):
-    name: str
+    name: Identifier
     tokenizer: str
     data: DataSection
     model: ModelSection = ModelSection()
@@ -122,14 +122,6 @@ class Recipe(StrictModel):
         if isinstance(data, dict):
             return {k: ({} if k in ("model", "train") and v is None else v) for k, v in data.items()}
         return data
-
-    @field_validator("name")
-    @classmethod
-    def _safe_name(cls, value: str) -> str:
-        try:
-            return check_identifier(value, "recipe name")
-        except BadInput as e:
-            raise ValueError(str(e)) from None
 
     @field_validator("tokenizer")
     @classmethod
