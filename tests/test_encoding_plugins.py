@@ -156,8 +156,10 @@ def test_rope_scaling_variant_of_alibi_checkpoint_is_refused(tmp_path, capsys):
         "a": {"path": str(tmp_path), "pe": "alibi", "train_length": 32},
         "a-yarn": {"base": "a", "rope_scaling": {"type": "yarn", "factor": 2}},
     }}))
-    code, _, err = cli(capsys, "list", "models", "--checkpoints", checkpoints)
-    assert code == 2 and len(err.strip().splitlines()) == 1
+    # checked when a sweep plans (reading the registry stays torch-free), before anything is written
+    code, _, err = cli(capsys, "run", "--checkpoints", checkpoints, "-m", "a-yarn", "-t", "perplexity_text",
+                       "--lengths", "1x", "--out", tmp_path / "out")
+    assert code == 2 and len(err.strip().splitlines()) == 1 and not (tmp_path / "out").exists()
     assert "'a-yarn'" in err and "alibi" in err and "pope-bench (built-in)" in err
 
 

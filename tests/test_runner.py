@@ -251,8 +251,8 @@ def test_bad_input_is_one_line_and_exit_2(tiny_registry, tmp_path, args, words):
     assert not (out / "results.jsonl").exists()
 
 
-@pytest.mark.parametrize("fields, words", [({"seed": "one"}, "seed must be an integer"),
-                                           ({"group": ""}, "group must be a non-empty string")])
+@pytest.mark.parametrize("fields, words", [({"seed": "one"}, "seed: Input should be a valid integer"),
+                                           ({"group": ""}, "group: String should have at least 1 character")])
 def test_bad_training_seed_fields_are_one_line(tmp_path, fields, words):
     from pope_bench.registry.checkpoints import load_registry
 
