@@ -68,10 +68,14 @@ TOKENIZERS = {
 }
 
 
-def get_tokenizer(name: str):
+def check_tokenizer_name(name: str) -> str:
     if name not in TOKENIZERS:
         raise BadInput(f"unknown tokenizer {name!r}{closest(name, TOKENIZERS)}; known: {', '.join(TOKENIZERS)}")
-    return TOKENIZERS[name]()
+    return name
+
+
+def get_tokenizer(name: str):
+    return TOKENIZERS[check_tokenizer_name(name)]()
 
 
 def encode_text(tokenizer, text: str) -> list[int]:

@@ -30,6 +30,12 @@ def corpus_names() -> list[str]:
     return [*OFFLINE_CORPORA, *DOMAIN_CORPORA, *HUB_CORPORA]
 
 
+def check_corpus_name(corpus: str) -> str:
+    if corpus not in corpus_names():
+        raise BadInput(f"unknown corpus {corpus!r}{closest(corpus, corpus_names())}; known: {', '.join(corpus_names())}")
+    return corpus
+
+
 def load_documents(corpus: str, split: str = "test", limit: int | None = None) -> list[Document]:
     """The split's documents; with ``limit``, only its first ones up to that many characters
     in all (whole documents) — a lazily read corpus (the genome) is then read only so far."""
@@ -40,7 +46,7 @@ def load_documents(corpus: str, split: str = "test", limit: int | None = None) -
     elif corpus in HUB_CORPORA:
         docs = _hub_documents(corpus, split)
     else:
-        raise BadInput(f"unknown corpus {corpus!r}{closest(corpus, corpus_names())}; known: {', '.join(corpus_names())}")
+        check_corpus_name(corpus)
     chosen, size = [], 0
     for doc in docs:
         if limit is not None and size >= limit:

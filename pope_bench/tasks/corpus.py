@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import field_validator
 
 from ..data.sources import documents_checksum, load_documents
-from ..errors import closest
+from ..errors import BadInput
 from .base import TaskParams
 
 
@@ -25,11 +25,12 @@ class CorpusParams(TaskParams):
     @field_validator("corpus")
     @classmethod
     def _known_corpus(cls, value: str) -> str:
-        from ..data.sources import corpus_names
+        from ..data.sources import check_corpus_name
 
-        if value not in corpus_names():
-            raise ValueError(f"unknown corpus {value!r}{closest(value, corpus_names())}; known: {', '.join(corpus_names())}")
-        return value
+        try:
+            return check_corpus_name(value)
+        except BadInput as e:
+            raise ValueError(str(e)) from None
 
 
 class CorpusDocuments:

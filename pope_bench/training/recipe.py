@@ -126,11 +126,12 @@ class Recipe(StrictModel):
     @field_validator("tokenizer")
     @classmethod
     def _known_tokenizer(cls, value: str) -> str:
-        from ..tokenizers import TOKENIZERS
+        from ..tokenizers import check_tokenizer_name
 
-        if value not in TOKENIZERS:
-            raise ValueError(f"unknown tokenizer {value!r}{closest(value, TOKENIZERS)}; known: {', '.join(TOKENIZERS)}")
-        return value
+        try:
+            return check_tokenizer_name(value)
+        except BadInput as e:
+            raise ValueError(str(e)) from None
 
 
 def bundled_recipes() -> dict[str, Path]:
