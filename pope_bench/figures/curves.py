@@ -29,6 +29,7 @@ X_LABELS = {
 }
 
 
+LEGEND_WIDTH = 3.0  # inches added to the figure for the legend beside the panels
 BASELINE_STYLES = [":", "-.", (0, (1, 3)), (0, (5, 2, 1, 2))]
 
 
@@ -65,10 +66,19 @@ def draw_curves(spec: FigureSpec, rows: pd.DataFrame, sizes: dict[str, str], out
             axis.set_minor_formatter(plain if axis is ax.yaxis and spec.log_y else NullFormatter())
         ax.set_xlabel(spec.x_label or X_LABELS.get(spec.x, spec.x))
         ax.set_ylabel(spec.y_label or value_label(spec, "metric", part["metric"].iloc[0]))
-    legend = {key + (f", band ± {'; '.join(bands[key])}" if bands[key] else ""): line
-              for key, line in lines.items()} | references
-    axes[0][0].legend(legend.values(), legend.keys(), fontsize=7)
+    _legend(fig, lines, bands, references)
     return save(plt, fig, out, spec.name)
+
+
+def _legend(fig, lines: dict, bands: dict, references: dict) -> None:
+    """Outside the panels (nine models would cover the data). What the bands are is said
+    once, as the legend's title, when every line's band is the same kind, else per line."""
+    kinds = {"; ".join(kind) for kind in bands.values() if kind}
+    shared = len(kinds) == 1 and all(bands.values())
+    legend = {key + (f", band ± {'; '.join(bands[key])}" if bands[key] and not shared else ""): line
+              for key, line in lines.items()} | references
+    fig.set_figwidth(fig.get_figwidth() + LEGEND_WIDTH)
+    fig.legend(legend.values(), legend.keys(), fontsize=7, loc="outside right upper", frameon=False, title=f"bands: ± {kinds.pop()}" if shared else None, title_fontsize=7)
 
 
 def _draw_baselines(ax, spec: FigureSpec, rows: pd.DataFrame, references: dict) -> None:
