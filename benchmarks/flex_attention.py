@@ -12,8 +12,8 @@ Two questions of issue 12, measured on one layer's queries, keys and values (bat
 
 FlexAttention must be compiled (``torch.compile``; uncompiled it builds the L×L scores),
 so the compile time is reported beside the per-call time: it is paid once per process and
-shape, i.e. once per cell of a sweep. Peak memory is the growth of the peak RSS over the
-timed calls (the peak is reset after warm-up through /proc/self/clear_refs, Linux only).
+shape, i.e. once per cell of a sweep. Memory is the process's peak (peak RSS on CPU, Linux
+only; peak allocated on CUDA) above what it held once q, k and v existed, compile included.
 
     python benchmarks/flex_attention.py                         # 4k and 16k, CPU, 3 repeats
     python benchmarks/flex_attention.py --lengths 16384 --device cuda
@@ -29,14 +29,10 @@ HEADS, HEAD_DIM = 4, 64
 PATHS = ("pope-sdpa-padded", "pope-flex", "alibi-sdpa-blocked", "alibi-flex")
 
 
-def _peak_rss_mib() -> float:
+def _rss_mib(field: str) -> float:
+    """``VmRSS`` (now) or ``VmHWM`` (the peak so far) of this process, in MiB."""
     with open("/proc/self/status") as status:
-        return next(int(line.split()[1]) for line in status if line.startswith("VmHWM")) / 1024
-
-
-def _reset_peak_rss() -> None:
-    with open("/proc/self/clear_refs", "w") as refs:
-        refs.write("5")
+        return next(int(line.split()[1]) for line in status if line.startswith(field)) / 1024
 
 
 def measure(path: str, length: int, device: str, repeats: int) -> dict:
@@ -78,25 +74,21 @@ def measure(path: str, length: int, device: str, repeats: int) -> dict:
         def call():
             return biased_causal_attention(q, k, v, scale, encoding, positions)
 
-    sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
+    cuda = device.startswith("cuda")
+    sync = torch.cuda.synchronize if cuda else (lambda: None)
+    before = torch.cuda.memory_allocated() / 2**20 if cuda else _rss_mib("VmRSS")
     with torch.no_grad():
         start = time.perf_counter()
         call()
         sync()
         first = time.perf_counter() - start
-        if device.startswith("cuda"):
-            torch.cuda.reset_peak_memory_stats()
-            before = torch.cuda.memory_allocated() / 2**20
-        else:
-            _reset_peak_rss()
-            before = _peak_rss_mib()
         times = []
         for _ in range(repeats):
             start = time.perf_counter()
             call()
             sync()
             times.append(time.perf_counter() - start)
-    peak = torch.cuda.max_memory_allocated() / 2**20 if device.startswith("cuda") else _peak_rss_mib()
+    peak = torch.cuda.max_memory_allocated() / 2**20 if cuda else _rss_mib("VmHWM")
     return {"path": path, "length": length, "seconds": statistics.median(times), "first_s": first,
             "added_mib": peak - before}
 
@@ -113,7 +105,7 @@ def main() -> None:
     rows = {(p, n): in_fresh_process("flex_attention", "measure", p, n, args.device, args.repeats)
             for n in lengths for p in paths}
     print(f"device {args.device}; one layer, {HEADS} heads × {HEAD_DIM}, causal; median of {args.repeats} calls")
-    header = f"{'L':>6} {'path':>19} {'s/call':>8} {'first call s':>12} {'added MiB':>9} {'speed vs sdpa':>13}"
+    header = f"{'L':>6} {'path':>19} {'s/call':>8} {'first call s':>12} {'peak+ MiB':>9} {'speed vs sdpa':>13}"
     print(header)
     print("-" * len(header))
     for n in lengths:
