@@ -36,8 +36,8 @@ def _rss_mib(field: str) -> float:
 
 
 def measure(path: str, length: int, device: str, repeats: int) -> dict:
-    """Median seconds per call of one attention path, its compile (or first-call) time and
-    the peak memory the timed calls added."""
+    """Median seconds per call of one attention path, its first call's time (the compile,
+    for FlexAttention) and the process's peak memory above what it held with the inputs."""
     import statistics
     import time
 
@@ -90,7 +90,7 @@ def measure(path: str, length: int, device: str, repeats: int) -> dict:
             times.append(time.perf_counter() - start)
     peak = torch.cuda.max_memory_allocated() / 2**20 if cuda else _rss_mib("VmHWM")
     return {"path": path, "length": length, "seconds": statistics.median(times), "first_s": first,
-            "added_mib": peak - before}
+            "peak_above_inputs_mib": peak - before}
 
 
 def main() -> None:
@@ -113,7 +113,7 @@ def main() -> None:
             row = rows[(p, n)]
             sdpa = rows.get((p.replace("flex", "sdpa-padded" if p.startswith("pope") else "sdpa-blocked"), n))
             ratio = f"{sdpa['seconds'] / row['seconds']:.2f}" if sdpa else "—"
-            print(f"{n:>6} {p:>19} {row['seconds']:>8.3f} {row['first_s']:>12.1f} {row['added_mib']:>9.0f} {ratio:>13}")
+            print(f"{n:>6} {p:>19} {row['seconds']:>8.3f} {row['first_s']:>12.1f} {row['peak_above_inputs_mib']:>9.0f} {ratio:>13}")
 
 
 if __name__ == "__main__":
