@@ -118,7 +118,7 @@ def run(
     """Sweep models × tasks × lengths × seeds into tidy results.
 
     With no -m/-t: the default suite (a few minutes on 2 CPU cores) on the bundled
-    checkpoints; --suite paper is the full grid. -m alone runs the default suite's tasks
+    checkpoints; --suite paper is the paper's grid. -m alone runs the default suite's tasks
     that suit the models.
 
     Examples:

@@ -32,6 +32,7 @@ def test_default_plan_is_small_and_paper_is_the_full_grid(tmp_path):
     assert {c.limit for c in default.cells if c.task.name == "perplexity_text"} == {4096}
     paper = plan(RunOptions(checkpoints=default_registry(), out=tmp_path, suite="paper"))
     assert len(paper.cells) == 130 and {c.limit for c in paper.cells} == {None}
+    assert {c.entry.pe for c in paper.cells} == {"rope", "pope"}  # the paper's encodings, not the bundled ALiBi/FIRE/xPos
 
 
 def test_lengths_and_limit_override_a_suite():

@@ -1,7 +1,7 @@
 """Suites: named sweeps, one YAML file each (``pope_bench/suites/*.yaml``, or a path).
 
 ``pope-bench run`` with no ``-m``/``-t`` runs the ``default`` suite; ``--suite paper`` the
-full grid. A suite is a list of *sweeps*, each a set of tasks × models × lengths with its
+paper's grid. A suite is a list of *sweeps*, each a set of tasks × models × lengths with its
 own example cap, because a short suite wants few examples of a cheap task and few tokens
 of an expensive one. ``models`` left out means every registered checkpoint that suits the
 task; ``lengths`` left out, the task's ``default_lengths``. ``reference_seconds`` is the
