@@ -78,7 +78,8 @@ def _legend(fig, lines: dict, bands: dict, references: dict) -> None:
     legend = {key + (f", band ± {'; '.join(bands[key])}" if bands[key] and not shared else ""): line
               for key, line in lines.items()} | references
     fig.set_figwidth(fig.get_figwidth() + LEGEND_WIDTH)
-    fig.legend(legend.values(), legend.keys(), fontsize=7, loc="outside right upper", frameon=False, title=f"bands: ± {kinds.pop()}" if shared else None, title_fontsize=7)
+    fig.legend(legend.values(), legend.keys(), fontsize=7, loc="outside right upper", frameon=False,
+               title=f"bands: ± {kinds.pop()}" if shared else None, title_fontsize=7)
 
 
 def _draw_baselines(ax, spec: FigureSpec, rows: pd.DataFrame, references: dict) -> None:
