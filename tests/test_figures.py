@@ -384,3 +384,15 @@ def test_one_measurement_from_two_sweeps_is_read_once_from_the_larger(sweeps, re
     frame = load_results([tmp_path / "r"]).frame
     rows = frame.query("model == 'rope-tiny' and metric == 'perplexity' and length == 32")
     assert len(rows) == 1 and rows["n"].iloc[0] == TOKENS
+
+
+def test_curve_legends_say_once_what_shared_bands_are(sweeps, registry, tmp_path):
+    """Issue 11: every ± says what it is; with many models the meaning is the legend's title,
+    not repeated on each line, and the legend sits beside the panels."""
+    out = tmp_path / "figs"
+    result = CliRunner().invoke(app, ["figures", "fig2", "--results", str(sweeps / "ppl"), "--out", str(out),
+                                      "--checkpoints", str(registry)])
+    assert result.exit_code == 0, result.output
+    svg = (out / "fig2.svg").read_text()
+    assert svg.count("<!-- bands: ± stderr (window_clustered) -->") == 1
+    assert "band ±" not in svg
