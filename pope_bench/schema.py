@@ -54,6 +54,16 @@ def check_identifier(name: str, what: str) -> str:
         raise BadInput(f"{what} {e}") from None
 
 
+def loader_check(check, value: str) -> str:
+    """A field validator's body that asks the loader's own name check (``check_corpus_name``,
+    ``check_tokenizer_name``, …), so the schema never keeps a copy of the valid names: the
+    check's one-line BadInput becomes the ValueError pydantic reports at the field."""
+    try:
+        return check(value)
+    except BadInput as e:
+        raise ValueError(str(e)) from None
+
+
 def read_yaml(path: Path, what: str):
     """A YAML file's content (``yaml.safe_load``); unreadable, non-UTF-8 or invalid YAML is
     one line that says which file and what to fix."""

@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import field_validator
 
 from ..data.sources import documents_checksum, load_documents
-from ..errors import BadInput
+from ..schema import loader_check
 from .base import TaskParams
 
 
@@ -27,10 +27,7 @@ class CorpusParams(TaskParams):
     def _known_corpus(cls, value: str) -> str:
         from ..data.sources import check_corpus_name
 
-        try:
-            return check_corpus_name(value)
-        except BadInput as e:
-            raise ValueError(str(e)) from None
+        return loader_check(check_corpus_name, value)
 
 
 class CorpusDocuments:

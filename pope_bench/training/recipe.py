@@ -17,7 +17,7 @@ from pydantic import (BaseModel, ConfigDict, Field, NonNegativeFloat, NonNegativ
                       field_validator, model_validator)
 
 from ..errors import BadInput, closest
-from ..schema import Identifier, StrictModel, read_yaml, validate
+from ..schema import Identifier, StrictModel, loader_check, read_yaml, validate
 
 Fraction = Annotated[float, Field(ge=0.0, lt=1.0)]
 
@@ -128,10 +128,7 @@ class Recipe(StrictModel):
     def _known_tokenizer(cls, value: str) -> str:
         from ..tokenizers import check_tokenizer_name
 
-        try:
-            return check_tokenizer_name(value)
-        except BadInput as e:
-            raise ValueError(str(e)) from None
+        return loader_check(check_tokenizer_name, value)
 
 
 def bundled_recipes() -> dict[str, Path]:
