@@ -2,8 +2,8 @@
 a registry file pointing at them, and the command line run in this process. Real data
 comes from the cached PyPI corpora."""
 
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 import torch
@@ -44,9 +44,8 @@ def tiny_registry(tmp_path_factory) -> Path:
     return path
 
 
-@dataclass(frozen=True)
-class Invocation:
-    """What a shell would see of one ``pope-bench`` command."""
+class Invocation(NamedTuple):
+    """What a shell would see of one ``pope-bench`` command (``code, out, err = cli(…)``)."""
 
     returncode: int
     stdout: str
