@@ -26,7 +26,7 @@ from pope_bench.data.eval_sets import load_eval_set
 from pope_bench.data.filler import Filler
 from pope_bench.encodings import PoPE
 from pope_bench.tasks.downstream import Example, encode_item, lengthen, score_examples
-from pope_bench.tokenizers import ByteTokenizer
+from pope_bench.data.tokenizers import ByteTokenizer
 
 
 @torch.no_grad()

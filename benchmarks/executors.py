@@ -30,7 +30,7 @@ from pathlib import Path
 os.environ["OMP_NUM_THREADS"] = "1"  # what Ray gives a 1-CPU worker, set before torch starts its thread pool
 import torch  # noqa: E402
 
-from pope_bench.runner import RunOptions, run  # noqa: E402
+from pope_bench.sweep.runner import RunOptions, run  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 

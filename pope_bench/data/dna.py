@@ -29,9 +29,9 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from ..errors import BadInput
-from .corpora import Document
-from .packages import cache_dir, sha256_of
+from pope_bench.core.errors import BadInput
+from pope_bench.data.corpora import Document
+from pope_bench.data.packages import cache_dir, sha256_of
 
 FASTA_NAME = "hs37chrXtrunc.fa.gz"
 FASTA_SHA256 = "01fe793d0b77f91fa9d2edb8b269d9bc480cf71df469dce4be6e45bec25c749a"

@@ -21,9 +21,9 @@ import sys
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
-from ..errors import BadInput, closest
-from . import olmo_eval
-from .hub import hub_reachable, load_hub_dataset, require_hub
+from pope_bench.core.errors import BadInput, closest
+from pope_bench.data import olmo_eval
+from pope_bench.data.hub import hub_reachable, load_hub_dataset, require_hub
 
 
 @dataclass(frozen=True)
@@ -235,11 +235,11 @@ def load_eval_set(name: str, route: str = "auto", **options) -> EvalSet:
     if name == "cbt":
         return cbt_hub(list(options.get("kinds", ["CN", "NE"])), int(options.get("per_kind", 150)))
     if name == "blimp_gen":
-        from .minimal_pairs_gen import generated_minimal_pairs
+        from pope_bench.data.minimal_pairs_gen import generated_minimal_pairs
 
         return generated_minimal_pairs(int(options.get("per_paradigm", 50)))
     if name == "cbt_gen":
-        from .cloze_gen import generated_cloze
+        from pope_bench.data.cloze_gen import generated_cloze
 
         return generated_cloze(**options)
     known = [*REAL_SETS, "blimp", "cbt", "blimp_gen", "cbt_gen"]

@@ -12,9 +12,9 @@ from __future__ import annotations
 import random
 from functools import cached_property
 
-from ..errors import BadInput
-from ..tokenizers import encode_text
-from .corpora import documents
+from pope_bench.core.errors import BadInput
+from pope_bench.data.tokenizers import encode_text
+from pope_bench.data.corpora import documents
 
 
 def boundary_tokens(tokenizer) -> list[int]:

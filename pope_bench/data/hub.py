@@ -8,7 +8,7 @@ import socket
 from functools import cache
 from urllib.parse import urlparse
 
-from ..errors import BadInput
+from pope_bench.core.errors import BadInput
 
 
 def hub_endpoint() -> str:

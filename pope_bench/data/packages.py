@@ -15,7 +15,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import BadInput
+from pope_bench.core.errors import BadInput
 
 
 def cache_dir() -> Path:

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import hashlib
 
-from ..errors import BadInput, closest
-from .corpora import OFFLINE_CORPORA, Document, documents
-from .dna import chrx_documents
-from .hub import load_hub_dataset, require_hub
-from .music import jsb_documents
+from pope_bench.core.errors import BadInput, closest
+from pope_bench.data.corpora import OFFLINE_CORPORA, Document, documents
+from pope_bench.data.dna import chrx_documents
+from pope_bench.data.hub import load_hub_dataset, require_hub
+from pope_bench.data.music import jsb_documents
 
 HUB_CORPORA = {
     # name: (dataset id, config, split name for our "test", text field, title field)

@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-from .base import FrequencyFields, NoFields, PositionalEncoding, RotaryFrequencies
-from .frequencies import SCALING_TYPES, Scaling
-from .nope import NoPE
-from .pope import DELTA_INITS, PoPE
-from .registry import (
+from pope_bench.encodings.base import FrequencyFields, NoFields, PositionalEncoding, RotaryFrequencies
+from pope_bench.encodings.frequencies import SCALING_TYPES, Scaling
+from pope_bench.encodings.nope import NoPE
+from pope_bench.encodings.pope import DELTA_INITS, PoPE
+from pope_bench.encodings.registry import (
     ENTRY_POINT_GROUP,
     appearance,
     build_encoding,
@@ -20,7 +20,7 @@ from .registry import (
     reload,
     register_encoding,
 )
-from .rope import RoPE
+from pope_bench.encodings.rope import RoPE
 
 __all__ = [
     "DELTA_INITS",

@@ -16,8 +16,8 @@ import math
 
 import torch
 
-from .base import PositionalEncoding
-from .registry import register_encoding
+from pope_bench.encodings.base import PositionalEncoding
+from pope_bench.encodings.registry import register_encoding
 
 
 def alibi_slopes(num_heads: int) -> list[float]:

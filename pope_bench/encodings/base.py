@@ -21,7 +21,7 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field
 from torch import nn
 
-from .frequencies import Scaling, scaled_inv_freq
+from pope_bench.encodings.frequencies import Scaling, scaled_inv_freq
 
 
 class NoFields(BaseModel):

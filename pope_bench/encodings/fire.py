@@ -21,9 +21,9 @@ import torch
 from pydantic import Field
 from torch import nn
 
-from .alibi import relative_distance
-from .base import NoFields, PositionalEncoding
-from .registry import register_encoding
+from pope_bench.encodings.alibi import relative_distance
+from pope_bench.encodings.base import NoFields, PositionalEncoding
+from pope_bench.encodings.registry import register_encoding
 
 EPS = 1e-6
 

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 import torch
 
-from ..errors import BadInput
-from ..names import SCALING_TYPES
+from pope_bench.core.errors import BadInput
+from pope_bench.core.scaling_types import SCALING_TYPES
 
 
 @dataclass(frozen=True)

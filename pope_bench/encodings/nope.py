@@ -3,8 +3,8 @@
 The control condition: a_NoPE(t, s) = q_t · k_s.
 """
 
-from .base import PositionalEncoding
-from .registry import register_encoding
+from pope_bench.encodings.base import PositionalEncoding
+from pope_bench.encodings.registry import register_encoding
 
 
 @register_encoding

@@ -23,10 +23,10 @@ import torch.nn.functional as F
 from pydantic import Field
 from torch import nn
 
-from ..errors import BadInput
-from .base import FrequencyFields, RotaryFrequencies
-from .frequencies import Scaling
-from .registry import register_encoding
+from pope_bench.core.errors import BadInput
+from pope_bench.encodings.base import FrequencyFields, RotaryFrequencies
+from pope_bench.encodings.frequencies import Scaling
+from pope_bench.encodings.registry import register_encoding
 
 DeltaInit = Literal["zero", "uniform"]
 DELTA_INITS = get_args(DeltaInit)

@@ -18,9 +18,9 @@ from typing import NamedTuple
 
 from pydantic import ValidationError
 
-from ..errors import BadInput, closest
-from .base import NoFields, PositionalEncoding
-from .frequencies import Scaling
+from pope_bench.core.errors import BadInput, closest
+from pope_bench.encodings.base import NoFields, PositionalEncoding
+from pope_bench.encodings.frequencies import Scaling
 
 ENTRY_POINT_GROUP = "pope_bench.encodings"
 BUILT_IN = "pope-bench (built-in)"

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import torch
 
-from ..errors import BadInput
-from .base import RotaryFrequencies
-from .frequencies import Scaling
-from .registry import register_encoding
+from pope_bench.core.errors import BadInput
+from pope_bench.encodings.base import RotaryFrequencies
+from pope_bench.encodings.frequencies import Scaling
+from pope_bench.encodings.registry import register_encoding
 
 
 def rotate_half(x: torch.Tensor) -> torch.Tensor:

@@ -17,10 +17,10 @@ from __future__ import annotations
 import torch
 from pydantic import Field
 
-from .base import FrequencyFields
-from .frequencies import Scaling
-from .registry import register_encoding
-from .rope import RoPE
+from pope_bench.encodings.base import FrequencyFields
+from pope_bench.encodings.frequencies import Scaling
+from pope_bench.encodings.registry import register_encoding
+from pope_bench.encodings.rope import RoPE
 
 
 class XPosFields(FrequencyFields):

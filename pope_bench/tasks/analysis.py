@@ -30,11 +30,11 @@ from __future__ import annotations
 
 from pydantic import PositiveInt
 
-from ..errors import BadInput
-from ..lazy import lazy_module, no_grad
-from ..tokenizers import encode_text
-from .base import Metric, TaskType
-from .corpus import CorpusDocuments, CorpusParams
+from pope_bench.core.errors import BadInput
+from pope_bench.core.lazy_torch import lazy_module, no_grad
+from pope_bench.data.tokenizers import encode_text
+from pope_bench.tasks.base import Metric, TaskType
+from pope_bench.tasks.corpus import CorpusDocuments, CorpusParams
 
 torch = lazy_module("torch")
 F = lazy_module("torch.nn.functional")
@@ -42,7 +42,7 @@ F = lazy_module("torch.nn.functional")
 
 def attention_layers(lm, task: str) -> list:
     """The native model's attention modules in layer order, or a BadInput saying why not."""
-    from ..modeling.attention import Attention
+    from pope_bench.models.native.attention import Attention
 
     layers = sorted((m for m in lm.model.modules() if isinstance(m, Attention)), key=lambda m: m.layer_idx)
     if not layers:
@@ -78,7 +78,7 @@ class _NativeAnalysis(TaskType):
     @property
     def encodings(self) -> tuple[str, ...]:
         """The registered encodings this analysis can read."""
-        from ..encodings import encodings
+        from pope_bench.encodings import encodings
 
         return tuple(name for name, cls in encodings().items() if self.reads(cls))
 

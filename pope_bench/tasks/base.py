@@ -13,8 +13,8 @@ import json
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from ..errors import BadInput
-from ..schema import Identifier, StrictModel, validate
+from pope_bench.core.errors import BadInput
+from pope_bench.core.schema import Identifier, StrictModel, validate
 
 
 @dataclass

@@ -9,7 +9,7 @@ nouns), as the paper reports CBT (§3.4); ``acc_micro`` the mean over all items.
 
 from __future__ import annotations
 
-from .downstream import GroupedChoiceTask
+from pope_bench.tasks.downstream import GroupedChoiceTask
 
 
 class CandidateClozeTask(GroupedChoiceTask):

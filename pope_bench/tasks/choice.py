@@ -10,8 +10,8 @@ example's choices (both accuracies share it).
 
 from __future__ import annotations
 
-from .base import Metric
-from .downstream import DownstreamTask, argmax_first, chance_level, mean_stderr
+from pope_bench.tasks.base import Metric
+from pope_bench.tasks.downstream import DownstreamTask, argmax_first, chance_level, mean_stderr
 
 
 class MultipleChoiceTask(DownstreamTask):

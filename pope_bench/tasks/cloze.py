@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import math
 
-from .base import Metric
-from .downstream import DownstreamTask, mean_stderr
+from pope_bench.tasks.base import Metric
+from pope_bench.tasks.downstream import DownstreamTask, mean_stderr
 
 
 class LastWordClozeTask(DownstreamTask):

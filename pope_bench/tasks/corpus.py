@@ -8,9 +8,9 @@ from typing import Literal
 
 from pydantic import field_validator
 
-from ..data.sources import documents_checksum, load_documents
-from ..schema import loader_check
-from .base import TaskParams
+from pope_bench.data.sources import documents_checksum, load_documents
+from pope_bench.core.schema import loader_check
+from pope_bench.tasks.base import TaskParams
 
 
 class CorpusParams(TaskParams):
@@ -25,7 +25,7 @@ class CorpusParams(TaskParams):
     @field_validator("corpus")
     @classmethod
     def _known_corpus(cls, value: str) -> str:
-        from ..data.sources import check_corpus_name
+        from pope_bench.data.sources import check_corpus_name
 
         return loader_check(check_corpus_name, value)
 

@@ -35,12 +35,12 @@ from typing import ClassVar, Literal
 
 from pydantic import PositiveInt
 
-from ..data.eval_sets import EvalSet, Item, load_eval_set
-from ..data.filler import Filler
-from ..errors import BadInput
-from ..lazy import lazy_module, no_grad
-from ..tokenizers import encode_text
-from .base import Metric, TaskParams, TaskType
+from pope_bench.data.eval_sets import EvalSet, Item, load_eval_set
+from pope_bench.data.filler import Filler
+from pope_bench.core.errors import BadInput
+from pope_bench.core.lazy_torch import lazy_module, no_grad
+from pope_bench.data.tokenizers import encode_text
+from pope_bench.tasks.base import Metric, TaskParams, TaskType
 
 torch = lazy_module("torch")
 

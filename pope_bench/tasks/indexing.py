@@ -61,10 +61,10 @@ from typing import ClassVar, Literal
 
 from pydantic import NonNegativeInt, PositiveInt, model_validator
 
-from ..errors import BadInput
-from ..lazy import lazy_module, no_grad
-from ..tokenizers import LETTERS, encode_text, get_tokenizer
-from .base import Metric, TaskParams, TaskType
+from pope_bench.core.errors import BadInput
+from pope_bench.core.lazy_torch import lazy_module, no_grad
+from pope_bench.data.tokenizers import LETTERS, encode_text, get_tokenizer
+from pope_bench.tasks.base import Metric, TaskParams, TaskType
 
 torch = lazy_module("torch")
 F = lazy_module("torch.nn.functional")
@@ -485,7 +485,7 @@ class IndexingMixture:
     @classmethod
     def from_tasks(cls, tasks: list[str], split: str, string_length=None, queries: int = 1) -> IndexingMixture:
         """The mixture of registered indexing tasks (a recipe's ``data.tasks``)."""
-        from .registry import discover
+        from pope_bench.tasks.registry import discover
 
         if not tasks:
             raise BadInput("recipe data.tasks is empty; name indexing tasks, e.g. [indirect_indexing]")

@@ -9,7 +9,7 @@ here the sentence always follows a document boundary, after filler at the length
 
 from __future__ import annotations
 
-from .downstream import GroupedChoiceTask
+from pope_bench.tasks.downstream import GroupedChoiceTask
 
 
 class MinimalPairsTask(GroupedChoiceTask):

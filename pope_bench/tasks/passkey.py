@@ -21,11 +21,11 @@ from typing import Annotated
 
 from pydantic import Field, PositiveInt
 
-from ..data.filler import Filler
-from ..errors import BadInput
-from ..tokenizers import encode_text
-from .base import Metric, TaskParams, TaskType
-from .downstream import Example, mean_stderr, score_examples
+from pope_bench.data.filler import Filler
+from pope_bench.core.errors import BadInput
+from pope_bench.data.tokenizers import encode_text
+from pope_bench.tasks.base import Metric, TaskParams, TaskType
+from pope_bench.tasks.downstream import Example, mean_stderr, score_examples
 
 QUESTION = "\nWhat is the pass key? The pass key is"
 DEPTHS = (0.0, 0.25, 0.5, 0.75, 1.0)

@@ -24,12 +24,12 @@ bad input before any work.
 Metrics, aggregated per token (not a mean of window means, the flaw of YaRN's evaluation
 script): ``perplexity`` (exp of the mean NLL), ``nll`` (nats/token), ``bits_per_byte``
 (summed NLL in bits over the UTF-8 bytes the scored tokens cover, for tokenizers that can
-say which bytes a token covers: see :func:`~pope_bench.tokenizers.encode_with_byte_ends`),
+say which bytes a token covers: see :func:`~pope_bench.data.tokenizers.encode_with_byte_ends`),
 and ``loss_by_position`` — mean NLL in ``bins`` equal bins of the position inside the
 window, one row per bin with its start in the ``position`` column: the curve that shows
 where extrapolation breaks. Every one of them has a standard error by window (token losses
 inside a window are correlated): ``stderr: clustered`` (default) or ``bootstrap`` with
-``resamples`` (:mod:`pope_bench.tasks.clustered`); each row's ``stderr_method`` names it.
+``resamples`` (:mod:`pope_bench.tasks.window_stderr`); each row's ``stderr_method`` names it.
 """
 
 from __future__ import annotations
@@ -41,13 +41,13 @@ from typing import Literal
 import numpy as np
 from pydantic import Field, PositiveInt, model_validator
 
-from ..errors import BadInput
-from ..lazy import lazy_module
-from ..tokenizers import encode_with_byte_ends
-from .base import Metric, TaskType
-from .clustered import ratio_stderr
-from .corpus import CorpusDocuments, CorpusParams
-from .scoring import token_nll
+from pope_bench.core.errors import BadInput
+from pope_bench.core.lazy_torch import lazy_module
+from pope_bench.data.tokenizers import encode_with_byte_ends
+from pope_bench.tasks.base import Metric, TaskType
+from pope_bench.tasks.window_stderr import ratio_stderr
+from pope_bench.tasks.corpus import CorpusDocuments, CorpusParams
+from pope_bench.tasks.scoring import token_nll
 
 torch = lazy_module("torch")
 F = lazy_module("torch.nn.functional")

@@ -1,6 +1,6 @@
 """Where tasks come from, in order:
 
-1. built-in definitions: ``tasks/*.yaml`` (shipped inside the wheel as ``pope_bench/builtin_tasks``);
+1. built-in definitions: ``tasks/*.yaml`` (shipped inside the wheel as ``pope_bench/tasks/builtin``);
 2. each ``--tasks-dir DIR`` a user passes;
 3. installed packages' entry points in the group ``pope_bench.tasks``: each loads to a
    callable returning task definitions (dicts with the YAML fields) or a folder path.
@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from importlib import metadata, resources
 from pathlib import Path
 
-from ..errors import BadInput, closest
-from ..schema import read_yaml
-from .base import TaskDefinition, TaskType
+from pope_bench.core.errors import BadInput, closest
+from pope_bench.core.schema import read_yaml
+from pope_bench.tasks.base import TaskDefinition, TaskType
 
 ENTRY_POINT_GROUP = "pope_bench.tasks"
 

@@ -7,7 +7,7 @@ in float32 whatever the model's dtype.
 
 from __future__ import annotations
 
-from ..lazy import inference_mode, lazy_module
+from pope_bench.core.lazy_torch import inference_mode, lazy_module
 
 torch = lazy_module("torch")
 F = lazy_module("torch.nn.functional")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import BadInput
-from ..schema import check_identifier
+from pope_bench.core.errors import BadInput
+from pope_bench.core.schema import check_identifier
 
 STARTER = """\
 # A pope-bench task definition. Run it with:
@@ -41,7 +41,7 @@ params:
 
 
 def write_starter(name: str, folder: Path) -> Path:
-    from .registry import builtin_tasks_dir
+    from pope_bench.tasks.registry import builtin_tasks_dir
 
     check_identifier(name, "task name")
     if (builtin_tasks_dir() / f"{name}.yaml").exists():

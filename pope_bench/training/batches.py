@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import torch
 
-from ..data.sources import load_documents
-from ..errors import BadInput
-from ..tokenizers import get_tokenizer
+from pope_bench.data.sources import load_documents
+from pope_bench.core.errors import BadInput
+from pope_bench.data.tokenizers import get_tokenizer
 
 
 class CorpusWindows:
@@ -41,7 +41,7 @@ def batch_source(data: dict, tokenizer: str, split: str = "train"):
             raise BadInput("recipe data.queries applies to data.kind tasks only; remove it")
         return CorpusWindows(data["corpus"], tokenizer, split, data.get("limit"))
     if kind == "tasks":
-        from ..tasks.indexing import IndexingMixture
+        from pope_bench.tasks.indexing import IndexingMixture
 
         if tokenizer != "chars":  # the checkpoint's config would mislabel its vocabulary
             raise BadInput(f"recipe tokenizer {tokenizer!r} does not fit data.kind tasks; the indexing tasks use 'chars'")

@@ -1,4 +1,4 @@
-"""Training recipes: YAML files (bundled ones in ``pope_bench/recipes/``) that fix the data,
+"""Training recipes: YAML files (bundled ones in ``pope_bench/training/recipes/``) that fix the data,
 the model shape and the optimisation, so that a checkpoint is reproducible from its recipe,
 its ``--pe`` and its seed. Any field can be overridden with ``--set section.key=value``,
 which is how the same recipe reaches the paper's sizes by configuration only.
@@ -16,8 +16,8 @@ import yaml
 from pydantic import (BaseModel, ConfigDict, Field, NonNegativeFloat, NonNegativeInt, PositiveFloat, PositiveInt,
                       field_validator, model_validator)
 
-from ..errors import BadInput, closest
-from ..schema import Identifier, StrictModel, loader_check, read_yaml, validate
+from pope_bench.core.errors import BadInput, closest
+from pope_bench.core.schema import Identifier, StrictModel, loader_check, read_yaml, validate
 
 Fraction = Annotated[float, Field(ge=0.0, lt=1.0)]
 
@@ -63,7 +63,7 @@ class DataSection(StrictModel):
 def encoding_field_names() -> set[str]:
     """Keys a recipe's model section may carry for the encoding chosen with ``--pe``: any
     registered encoding's declared fields (``--pe`` picks which apply when the model is built)."""
-    from ..encodings import field_owners
+    from pope_bench.encodings import field_owners
 
     return set(field_owners())
 
@@ -126,7 +126,7 @@ class Recipe(StrictModel):
     @field_validator("tokenizer")
     @classmethod
     def _known_tokenizer(cls, value: str) -> str:
-        from ..tokenizers import check_tokenizer_name
+        from pope_bench.data.tokenizers import check_tokenizer_name
 
         return loader_check(check_tokenizer_name, value)
 

@@ -16,7 +16,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from ..errors import BadInput
+from pope_bench.core.errors import BadInput
 
 STATE_FILE = "train_state.safetensors"
 _META_KEY = "pope_bench_train_state"

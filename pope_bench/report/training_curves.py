@@ -1,0 +1,135 @@
+"""Training curves side by side (``pope-bench training-curves``): each checkpoint's
+``training_curve.csv`` against the training budget spent, in examples (step × batch size)
+or in supervised targets (several per example when a recipe asks each string several
+queries, issue 16), so that runs with other batch sizes and recipes line up. One panel per
+held-out accuracy column (each task of a mixture, or the overall one) and one for the
+held-out loss; colour is the encoding; dotted vertical lines end curriculum stages; an
+indexing task's panel carries its no-indexing baselines (``baseline*``, :meth:`pope_bench.tasks.indexing.Generator.baselines`)
+as grey lines. This is the "accuracy vs training budget" study for RoPE and PoPE.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from pope_bench.core.errors import BadInput
+from pope_bench.encodings import appearance
+from pope_bench.report.styles import SCALING_STYLES
+
+
+def encoding_of_command(folder: Path) -> str | None:
+    """``--pe`` of the ``train_command.txt`` of a training still running (no config.json yet)."""
+    path = folder / "train_command.txt"
+    words = shlex.split(path.read_text()) if path.is_file() else []
+    return next((value for flag, value in zip(words, words[1:]) if flag == "--pe"), None)
+
+
+def read_curve(folder: Path) -> pd.DataFrame:
+    """The curve with ``examples`` and ``targets`` (budget so far), ``pe`` and ``run`` (the
+    folder name) added; ``attrs["stage_ends"]`` holds the curriculum's stage ends on both axes."""
+    folder = Path(folder)
+    path = folder / "training_curve.csv"
+    if not path.is_file():
+        raise BadInput(f"{folder} has no training_curve.csv; give checkpoint folders written by `pope-bench train`")
+    try:
+        recipe = yaml.safe_load((folder / "recipe.yaml").read_text())
+        pe = json.loads((folder / "config.json").read_text())["pe"] if (folder / "config.json").exists() \
+            else encoding_of_command(folder)
+        curve = pd.read_csv(path)
+        train, data = recipe["train"], recipe["data"]
+        per_step = {"examples": train["batch_size"],
+                    "targets": train["batch_size"] * (data.get("queries", 1) if data.get("kind") == "tasks"
+                                                      else train["length"] - 1)}
+        curve["examples"] = curve["step"] * per_step["examples"]
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, json.JSONDecodeError, KeyError, TypeError,
+            pd.errors.ParserError, pd.errors.EmptyDataError) as e:
+        raise BadInput(f"{folder}: not a readable training run (recipe.yaml, config.json, training_curve.csv: "
+                       f"{type(e).__name__}: {e}); retrain or restore the folder") from None
+    if "targets" not in curve:  # curves written before the count
+        curve["targets"] = curve["step"] * per_step["targets"]
+    curve["pe"] = pe or "unknown"
+    curve["run"] = folder.name
+    curve.attrs["stage_ends"] = {axis: [stage["until_step"] * n for stage in data.get("curriculum") or ()]
+                                 for axis, n in per_step.items()}
+    return curve
+
+
+def accuracy_columns(curves: list[pd.DataFrame]) -> list[str]:
+    """Per-task accuracy columns in first-seen order, else the overall held-out accuracy."""
+    columns = list(dict.fromkeys(c for curve in curves for c in curve.columns if c.startswith("accuracy:")))
+    if not columns and any("val_accuracy" in curve for curve in curves):
+        columns = ["val_accuracy"]
+    return columns
+
+
+def task_baselines(column: str) -> dict[str, float]:
+    """The no-indexing baselines of an ``accuracy:<task>`` column's task on its 1x test split
+    (seed 0); empty for a column that is not an indexing task's."""
+    from statistics import fmean
+
+    from pope_bench.tasks.indexing import IndexingTask
+    from pope_bench.tasks.registry import discover
+
+    name = column.removeprefix("accuracy:")
+    registry = discover()
+    if name == column or name not in registry.definitions:
+        return {}
+    task = registry.build(name)
+    if not isinstance(task, IndexingTask):
+        return {}
+    per_example = [task.generator.baselines(e) for e in task.generator.test_split(task.examples, seed=0)]
+    return {name: fmean(b[name] for b in per_example) for name in per_example[0]}
+
+
+AXES = {"examples": "training examples seen", "targets": "supervised targets seen"}
+
+
+def plot_training_curves(folders: list[Path], out: Path, name: str = "training_curves",
+                         x: str = "examples") -> list[Path]:
+    """PNG + SVG of the curves of ``folders`` against ``x`` (examples, or supervised targets
+    on a log axis), and ``<name>.csv``, the curves in one table; returns the paths."""
+    from matplotlib.ticker import NullFormatter
+
+    from pope_bench.report.figures.charts import grid, save
+
+    if x not in AXES:
+        raise BadInput(f"--x must be one of {', '.join(AXES)}, got {x!r}")
+    if not folders:
+        raise BadInput("give at least one checkpoint folder, e.g. checkpoints/pope-indexing-small")
+    curves = [read_curve(folder) for folder in folders]
+    panels = [*accuracy_columns(curves), "val_loss"]
+    plt, fig, axes = grid(1, len(panels), 3.6, 3.0)
+    encodings = [curve["pe"].iloc[0] for curve in curves]
+    for i, curve in enumerate(curves):
+        pe = encodings[i]
+        style = SCALING_STYLES[encodings[:i].count(pe) % len(SCALING_STYLES)]  # a second run of an encoding: dashed
+        for ax, column in zip(axes[0], panels):
+            if column in curve:
+                ax.plot(curve[x], curve[column], style, color=appearance(pe).color,
+                        label=curve["run"].iloc[0], lw=1.2)
+    stage_ends = sorted({end for curve in curves for end in curve.attrs["stage_ends"][x]})
+    for ax, column in zip(axes[0], panels):
+        for end in stage_ends:
+            ax.axvline(end, color="grey", ls=":", lw=0.8)
+        for j, (baseline, value) in enumerate(task_baselines(column).items()):
+            ax.axhline(value, color="grey", ls=SCALING_STYLES[1 + j % 3], lw=0.8,
+                       label=baseline.replace("baseline_", "baseline: "))
+        ax.set_title(column.removeprefix("accuracy:") if column != "val_loss" else "held-out loss", fontsize=9)
+        ax.set_xlabel(AXES[x])
+        ax.set_ylabel("held-out loss" if column == "val_loss" else "held-out accuracy")
+        if x == "targets":
+            ax.set_xscale("log")
+            ax.xaxis.set_minor_formatter(NullFormatter())
+        if column != "val_loss":  # zoomed in while every run is near chance
+            top = max(curve[column].max() for curve in curves if column in curve)
+            ax.set_ylim(0, min(1.0, max(0.15, 1.3 * top)))
+    axes[0][0].legend(fontsize=6)
+    out.mkdir(parents=True, exist_ok=True)
+    table = out / f"{name}.csv"
+    pd.concat(curves, ignore_index=True).to_csv(table, index=False)
+    return [*save(plt, fig, out, name), table]
