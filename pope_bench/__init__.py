@@ -19,7 +19,7 @@ __all__ = ["PopeBenchConfig", "PopeBenchForCausalLM", "__version__"]
 def __getattr__(name: str):
     """PEP 562 lazy exports: the model classes load torch and transformers (seconds)."""
     if name in ("PopeBenchConfig", "PopeBenchForCausalLM"):
-        from pope_bench.models import native as modeling
+        from pope_bench.models import native
 
-        return getattr(modeling, name)
+        return getattr(native, name)
     raise AttributeError(f"module 'pope_bench' has no attribute {name!r}")

@@ -27,6 +27,13 @@ def save_tiny(folder: Path, pe: str, seed: int = 0, **overrides) -> Path:
 
 
 @pytest.fixture(scope="session")
+def save_tiny_model():
+    """``save_tiny_model(folder, pe, **config)``: a tiny random native checkpoint, for tests
+    that build a registry of their own."""
+    return save_tiny
+
+
+@pytest.fixture(scope="session")
 def tiny_registry(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("tiny-checkpoints")
     for pe in ("rope", "pope"):

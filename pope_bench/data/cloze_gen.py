@@ -25,7 +25,7 @@ import re
 
 from pope_bench.core.errors import BadInput
 from pope_bench.data.corpora import documents
-from pope_bench.data.eval_sets import EvalSet, Item, interleave_groups
+from pope_bench.data.eval_items import EvalSet, Item, interleave_groups
 
 KINDS = ("NE", "CN")
 NOT_NOUNS = set("""same other first second third fourth fifth sixth seventh last whole great most more which only own

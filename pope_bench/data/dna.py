@@ -2,7 +2,7 @@
 
 Corpus ``grch37_chrx``: human reference GRCh37 chromosome X, its first 70 Mbp (66.2M
 non-N bases), as shipped in Debian's ``smalt-examples`` (``hs37chrXtrunc.fa.gz``) — the
-offline stand-in for the paper's whole human reference genome (data-sources.md). The N-free
+offline stand-in for the paper's whole human reference genome (docs/data-sources.md). The N-free
 stretches are cut into 100 kbp documents in chromosome order (a stretch's remainder under
 100 kbp is dropped); every 10th document (index 9, 19, …) is held out for testing, so a
 prefix of the chromosome already holds both splits in the 9 : 1 ratio and a capped read

@@ -1,6 +1,6 @@
 """Zero-shot evaluation sets as text items, with lm-evaluation-harness's preprocessing.
 
-Every set comes out as a list of :class:`Item` — the text the model reads and the
+Every set comes out as a list of :class:`~pope_bench.data.eval_items.Item` — the text the model reads and the
 candidate continuations — so one scorer serves them all. Where a set comes from:
 
 * ``lambada``, ``hellaswag``, ``piqa``, ``arc_easy``: the Hugging Face hub with the dataset
@@ -14,40 +14,15 @@ candidate continuations — so one scorer serves them all. Where a set comes fro
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 import sys
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from pope_bench.core.errors import BadInput, closest
 from pope_bench.data import olmo_eval
+from pope_bench.data.eval_items import EvalSet, Item, interleave_groups
 from pope_bench.data.hub import hub_reachable, load_hub_dataset, require_hub
-
-
-@dataclass(frozen=True)
-class Item:
-    """One example: the model reads ``context``, then each of ``choices`` joined to it by
-    ``delimiter`` (lm-eval's ``target_delimiter``); ``gold`` indexes the right choice and
-    ``group`` names the paradigm or sub-task the example belongs to."""
-
-    context: str
-    choices: tuple[str, ...]
-    gold: int = 0
-    delimiter: str = " "
-    group: str = ""
-
-
-@dataclass(frozen=True)
-class EvalSet:
-    name: str
-    items: list[Item]
-    source: str
-
-    def checksum(self) -> str:
-        payload = json.dumps([asdict(item) for item in self.items], sort_keys=True)
-        return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
 # ---- lm-eval's preprocessing (lm_eval/tasks/<task>/*.yaml and utils.py) --------------------
@@ -190,17 +165,6 @@ def cbt_hub(kinds: list[str], per_kind: int) -> EvalSet:
         rows = load_hub_dataset("cam-cst/cbt", kind, "test", "cbt")
         items += [cbt_item(row, kind) for row in rows.select(range(min(per_kind, len(rows))))]
     return EvalSet("cbt", interleave_groups(items), "Hugging Face hub cam-cst/cbt (test split)")
-
-
-def interleave_groups(items: list[Item]) -> list[Item]:
-    """Round-robin over groups, so any prefix (``--limit``) covers every group evenly."""
-    groups: dict[str, list[Item]] = {}
-    for item in items:
-        groups.setdefault(item.group, []).append(item)
-    out = []
-    for i in range(max((len(g) for g in groups.values()), default=0)):
-        out += [g[i] for g in groups.values() if i < len(g)]
-    return out
 
 
 # ---- one entry point ------------------------------------------------------------------------

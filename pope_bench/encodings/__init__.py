@@ -1,5 +1,7 @@
 """Positional encodings, one module each, found by name through :mod:`.registry`
-(built-ins: the modules of this package; plugins: the ``pope_bench.encodings`` entry point)."""
+(built-ins: the modules of this package; plugins: the ``pope_bench.encodings`` entry point).
+
+Layer rule: ``encodings`` may import ``core`` only."""
 
 from __future__ import annotations
 

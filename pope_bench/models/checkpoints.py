@@ -1,4 +1,4 @@
-"""The checkpoint registry (``checkpoints.yaml``, DESIGN.md) and model loading.
+"""The checkpoint registry (``checkpoints.yaml``, docs/contracts.md) and model loading.
 
 An entry is one of:
 

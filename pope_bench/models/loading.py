@@ -94,7 +94,7 @@ def load_model(entry: ModelEntry, scaling: dict | None, device: torch.device, dt
     :mod:`.placement`); ``LoadedModel.device`` is where inputs go (the embeddings' device)."""
     from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
-    from pope_bench.models import native as modeling  # noqa: F401  (registers the native classes with the Auto API)
+    import pope_bench.models.native  # noqa: F401  (registers the native classes with the Auto API)
 
     source = str(entry.path) if entry.path else entry.hf
     kwargs = {"revision": entry.revision} if entry.revision else {}

@@ -59,7 +59,7 @@ def check_splittable(entry: ModelEntry) -> None:
     reading only its config (no weights)."""
     from transformers import AutoConfig, AutoModelForCausalLM
 
-    from pope_bench.models import native as modeling  # noqa: F401  (registers the native classes with the Auto API)
+    import pope_bench.models.native  # noqa: F401  (registers the native classes with the Auto API)
 
     source = str(entry.path) if entry.path else entry.hf
     kwargs = {"revision": entry.revision} if entry.revision else {}

@@ -1,4 +1,4 @@
-"""The ``--lengths`` grammar (DESIGN.md), parsed once and resolved per model.
+"""The ``--lengths`` grammar (docs/contracts.md), parsed once and resolved per model.
 
 ``k`` = 1024. ``1k..16k`` — powers of two from 1k to 16k (both ends must be such a
 doubling chain); ``1k..10k:1k`` — arithmetic steps; ``1x..10x`` — integer multiples of each

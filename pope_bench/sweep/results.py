@@ -1,4 +1,4 @@
-"""Tidy results: one row per model × task × length × metric × seed (DESIGN.md).
+"""Tidy results: one row per model × task × length × metric × seed (docs/contracts.md).
 
 ``OUT/results.jsonl`` is the source of truth: rows are appended and fsync'ed as each cell
 finishes, so a crash loses at most the cell in flight, and a rerun skips every cell whose

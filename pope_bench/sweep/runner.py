@@ -123,8 +123,9 @@ class Plan:
 
 
 def plan(options: RunOptions) -> Plan:
-    """All cells of the sweep, validated. Raises BadInput before any work is done, and
-    without importing torch, transformers or pandas (the CLI answers bad input at once)."""
+    """All cells of the sweep, validated. Raises BadInput before any model loads or any row
+    is written. (Checking a model's encoding imports the encoding classes, and so torch;
+    no weights are read.)"""
     suite, sweeps = sweeps_for(options.suite, options.models, options.tasks, options.lengths, options.limit)
     lengths = {s.lengths: parse_lengths(s.lengths) for s in sweeps if s.lengths is not None}
     # the registry may be absent only when the user names every model (folders or hub ids)

@@ -1,6 +1,7 @@
 """Where tasks come from, in order:
 
-1. built-in definitions: ``tasks/*.yaml`` (shipped inside the wheel as ``pope_bench/tasks/builtin``);
+1. built-in definitions: the repository's ``tasks/*.yaml`` (shipped inside the wheel as
+   ``pope_bench/tasks/builtin``, a link to that folder);
 2. each ``--tasks-dir DIR`` a user passes;
 3. installed packages' entry points in the group ``pope_bench.tasks``: each loads to a
    callable returning task definitions (dicts with the YAML fields) or a folder path.
@@ -59,7 +60,7 @@ def read_task_file(path: Path) -> TaskDefinition:
 
 
 def builtin_tasks_dir() -> Path:
-    return Path(str(resources.files("pope_bench") / "builtin_tasks"))
+    return Path(str(resources.files("pope_bench.tasks") / "builtin"))
 
 
 @dataclass

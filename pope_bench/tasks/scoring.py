@@ -38,10 +38,3 @@ def token_nll(model, input_ids: torch.Tensor, attention_mask: torch.Tensor | Non
         out[:, start:stop] = F.cross_entropy(logits.transpose(1, 2), targets[:, start:stop], reduction="none")
     return out
 
-
-def is_out_of_memory(error: BaseException) -> bool:
-    """CUDA/MPS OOM, or the CPU allocator failing."""
-    if isinstance(error, torch.OutOfMemoryError):
-        return True
-    text = str(error)
-    return isinstance(error, RuntimeError) and ("out of memory" in text or "can't allocate memory" in text)

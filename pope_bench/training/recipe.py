@@ -132,7 +132,7 @@ class Recipe(StrictModel):
 
 
 def bundled_recipes() -> dict[str, Path]:
-    folder = resources.files("pope_bench") / "recipes"
+    folder = resources.files("pope_bench.training") / "recipes"
     return {Path(p.name).stem: Path(str(p)) for p in folder.iterdir() if p.name.endswith(".yaml")}
 
 

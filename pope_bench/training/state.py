@@ -3,7 +3,7 @@
 Tensors (model weights, AdamW moments, the batch generator's state) are safetensors
 entries; everything else (step, curve, optimiser hyper-parameters, the recipe and ``--pe``
 that made it) is JSON in the file's metadata header. Loading never runs code from the file
-(DESIGN.md, "Security"), and a truncated or foreign file is a one-line error.
+(docs/contracts.md, "Security"), and a truncated or foreign file is a one-line error.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The bad-input corpus: malformed invocations, each run in-process (typer's CliRunner) and
-each required to end the way DESIGN.md promises — exit code 2, one line on stderr that
+each required to end the way docs/contracts.md promises — exit code 2, one line on stderr that
 says what is wrong, no traceback, and nothing written or changed on disk.
 
 The world every case runs in is built once: a registry of tiny checkpoints, broken copies
@@ -22,7 +22,6 @@ from typer.testing import CliRunner
 
 from pope_bench.cli import app
 
-from conftest import save_tiny
 
 
 def write_yaml(path: Path, data) -> Path:
@@ -46,11 +45,11 @@ def task_dir(world: Path, name: str, *tasks: dict, raw: bytes | None = None) -> 
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory) -> Path:
+def world(tmp_path_factory, save_tiny_model) -> Path:
     world = tmp_path_factory.mktemp("bad-input-world")
     models = world / "models"
     for pe in ("rope", "pope"):
-        save_tiny(models / pe, pe)
+        save_tiny_model(models / pe, pe)
     good = {"rope-tiny": {"path": "../models/rope", "pe": "rope", "train_length": 32, "tokenizer": "bytes"},
             "pope-tiny": {"path": "../models/pope", "pe": "pope", "train_length": 32, "tokenizer": "bytes"}}
     registry_with(world, "good", good)

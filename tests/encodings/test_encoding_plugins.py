@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pope_bench import PopeBenchConfig, results
-from pope_bench.cli import main
+from pope_bench import PopeBenchConfig
+from pope_bench.sweep import results
 from pope_bench.encodings import registry
 from pope_bench.core.errors import BadInput
 
@@ -44,29 +44,13 @@ def plugins(monkeypatch):
     registry.reload()
 
 
-def cli(capsys, *args) -> tuple[int, str, str]:
-    """``pope-bench ARGS`` in this process: exit code, stdout, stderr."""
-    capsys.readouterr()
-    argv = sys.argv
-    sys.argv = ["pope-bench", *map(str, args)]
-    try:
-        main()
-        code = 0
-    except SystemExit as e:
-        code = e.code or 0
-    finally:
-        sys.argv = argv
-    out = capsys.readouterr()
-    return code, out.out, out.err
-
-
-def test_example_plugin_trains_sweeps_and_plots(plugins, tmp_path, monkeypatch, capsys):
+def test_example_plugin_trains_sweeps_and_plots(plugins, tmp_path, monkeypatch, cli):
     project = tomllib.loads((EXAMPLE / "pyproject.toml").read_text())["project"]
     install(tmp_path / "site", project["name"], project["entry-points"][registry.ENTRY_POINT_GROUP],
             "pope_bench_partial_rope", monkeypatch)
     monkeypatch.syspath_prepend(str(EXAMPLE))
 
-    code, out, _ = cli(capsys, "list", "encodings")
+    code, out, _ = cli("list", "encodings")
     assert code == 0
     assert any("partial-rope" in line and "pope-bench-partial-rope" in line for line in out.splitlines())
 
@@ -78,7 +62,7 @@ def test_example_plugin_trains_sweeps_and_plots(plugins, tmp_path, monkeypatch, 
                   "eval_every": 3, "eval_batches": 1},
     }))
     model = tmp_path / "partial"
-    code, _, err = cli(capsys, "train", recipe, "--pe", "partial-rope", "--out", model,
+    code, _, err = cli("train", recipe, "--pe", "partial-rope", "--out", model,
                        "--set", "model.partial_rotary_fraction=0.5", "--threads", "1")
     assert code == 0, err
     config = PopeBenchConfig.from_pretrained(model)
@@ -91,7 +75,7 @@ def test_example_plugin_trains_sweeps_and_plots(plugins, tmp_path, monkeypatch, 
         "partial-yarn2": {"base": "partial", "rope_scaling": {"type": "yarn", "factor": 2}},
     }}))
     out_dir = tmp_path / "sweep"
-    code, _, err = cli(capsys, "run", "--checkpoints", checkpoints, "-m", "partial", "-m", "partial-yarn2",
+    code, _, err = cli("run", "--checkpoints", checkpoints, "-m", "partial", "-m", "partial-yarn2",
                        "-t", "perplexity_text", "--lengths", "32,64", "--limit", "64", "--out", out_dir)
     assert code == 0, err
     rows = results.load(out_dir)
@@ -101,28 +85,28 @@ def test_example_plugin_trains_sweeps_and_plots(plugins, tmp_path, monkeypatch, 
     assert list((out_dir / "plots").glob("perplexity_text*.png"))
 
 
-def test_plugin_that_fails_to_import_is_named(plugins, tmp_path, monkeypatch, capsys):
+def test_plugin_that_fails_to_import_is_named(plugins, tmp_path, monkeypatch, cli):
     install(tmp_path, "broken-encodings", {"ghost": "no_such_module_for_pope_bench:Ghost"}, "nothing", monkeypatch)
-    code, _, err = cli(capsys, "list", "encodings")
+    code, _, err = cli("list", "encodings")
     assert code == 2 and len(err.strip().splitlines()) == 1
     assert "broken-encodings" in err and "no_such_module_for_pope_bench" in err
 
 
-def test_two_plugins_with_one_name_are_refused(plugins, tmp_path, monkeypatch, capsys):
+def test_two_plugins_with_one_name_are_refused(plugins, tmp_path, monkeypatch, cli):
     for dist, module in (("twin-one", "twin_one"), ("twin-two", "twin_two")):
         (tmp_path / f"{module}.py").write_text(
             "from pope_bench.encodings import PositionalEncoding, register_encoding\n\n\n"
             "@register_encoding\nclass Twin(PositionalEncoding):\n    name, label = 'twin', 'Twin'\n")
         install(tmp_path / dist, dist, {"twin": f"{module}:Twin"}, module, monkeypatch)
     monkeypatch.syspath_prepend(str(tmp_path))
-    code, _, err = cli(capsys, "train", "text-tiny", "--pe", "twin", "--out", tmp_path / "never")
+    code, _, err = cli("train", "text-tiny", "--pe", "twin", "--out", tmp_path / "never")
     assert code == 2 and len(err.strip().splitlines()) == 1
     assert "'twin'" in err and "twin-one" in err and "twin-two" in err
     assert not (tmp_path / "never").exists()
 
 
-def test_unknown_encoding_is_refused_before_writing(tmp_path, capsys):
-    code, _, err = cli(capsys, "train", "text-tiny", "--pe", "alibbi", "--out", tmp_path / "never")
+def test_unknown_encoding_is_refused_before_writing(tmp_path, cli):
+    code, _, err = cli("train", "text-tiny", "--pe", "alibbi", "--out", tmp_path / "never")
     assert code == 2 and "alibbi" in err and "did you mean alibi" in err
     assert not (tmp_path / "never").exists()
 
@@ -150,14 +134,14 @@ def test_config_saved_before_plugins_still_loads():
     assert config.pe_base == 10_000.0 and not hasattr(config, "delta_init")
 
 
-def test_rope_scaling_variant_of_alibi_checkpoint_is_refused(tmp_path, capsys):
+def test_rope_scaling_variant_of_alibi_checkpoint_is_refused(tmp_path, cli):
     checkpoints = tmp_path / "checkpoints.yaml"
     checkpoints.write_text(yaml.safe_dump({"models": {
         "a": {"path": str(tmp_path), "pe": "alibi", "train_length": 32},
         "a-yarn": {"base": "a", "rope_scaling": {"type": "yarn", "factor": 2}},
     }}))
     # checked when a sweep plans (reading the registry stays torch-free), before anything is written
-    code, _, err = cli(capsys, "run", "--checkpoints", checkpoints, "-m", "a-yarn", "-t", "perplexity_text",
+    code, _, err = cli("run", "--checkpoints", checkpoints, "-m", "a-yarn", "-t", "perplexity_text",
                        "--lengths", "1x", "--out", tmp_path / "out")
     assert code == 2 and len(err.strip().splitlines()) == 1 and not (tmp_path / "out").exists()
     assert "'a-yarn'" in err and "alibi" in err and "pope-bench (built-in)" in err

@@ -9,6 +9,7 @@ import yaml
 
 from pope_bench.cli import default_registry
 from pope_bench.models.checkpoints import load_registry
+from pope_bench.models.loading import verify_native_weights
 from pope_bench.sweep.runner import model_fingerprint
 
 REPO = Path(__file__).resolve().parents[2]
@@ -20,11 +21,17 @@ def test_every_encoding_of_the_text_recipe_is_bundled():
     assert text == {"rope", "pope", "alibi", "fire", "xpos"}
 
 
+def test_bundled_checkpoints_have_distinct_fingerprints():
+    # one weights fingerprint per folder (a scaling variant shares its base's weights)
+    by_folder = {entry.path.resolve(): model_fingerprint(entry) for entry in BUNDLED}
+    assert len(set(by_folder.values())) == len(by_folder) == 11
+
+
 @pytest.mark.parametrize("entry", BUNDLED, ids=lambda entry: entry.name)
 def test_bundled_checkpoint_loads_strictly_and_records_its_training_command(entry):
     # the registry's pe / train_length / tokenizer equal config.json's, and the safetensors
     # headers hold exactly the tensors the config describes (checked on the meta device)
-    assert len(model_fingerprint(entry)) > 0
+    verify_native_weights(entry)  # raises BadInput on a missing, extra or reshaped tensor
     command = shlex.split((entry.path / "train_command.txt").read_text())
     assert command[:2] == ["pope-bench", "train"]
     assert yaml.safe_load((entry.path / "recipe.yaml").read_text())["name"] == command[2]  # the recipe it names

@@ -11,8 +11,6 @@ from pope_bench.core.errors import BadInput
 from pope_bench.models.checkpoints import entry_for
 from pope_bench.models.hub_ids import parse_hub_id
 
-from test_runner import cli  # noqa: E402
-
 
 @pytest.mark.parametrize("name, parsed", [
     ("gpt2", ("gpt2", None)),
@@ -51,9 +49,9 @@ def test_unreachable_hub_is_one_line_in_seconds(monkeypatch, fresh_reachability,
     assert "hub is unreachable" in str(error.value) and why in str(error.value) and "--model" in str(error.value)
 
 
-def test_run_gpt2_offline_exits_2_quickly(tmp_path):
+def test_run_gpt2_offline_exits_2_quickly(tmp_path, cli):
     started = time.monotonic()
-    done = cli("run", "-m", "gpt2", "--out", str(tmp_path / "r"), env_extra={"HF_HUB_OFFLINE": "1"})
+    done = cli("run", "-m", "gpt2", "--out", tmp_path / "r", env={"HF_HUB_OFFLINE": "1"})
     assert time.monotonic() - started < 20
     assert done.returncode == 2 and "hub is unreachable" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1 and not (tmp_path / "r").exists()

@@ -19,7 +19,8 @@ import yaml
 from nbclient import NotebookClient
 from typer.testing import CliRunner
 
-from pope_bench import PopeBenchConfig, PopeBenchForCausalLM, results
+from pope_bench import PopeBenchConfig, PopeBenchForCausalLM
+from pope_bench.sweep import results
 from pope_bench.cli import app
 from pope_bench.data.corpora import documents
 from pope_bench.core.errors import BadInput

@@ -1,4 +1,4 @@
-"""The --lengths grammar of DESIGN.md: valid forms, per-model resolution, and bad input."""
+"""The --lengths grammar of docs/contracts.md: valid forms, per-model resolution, and bad input."""
 
 import pytest
 

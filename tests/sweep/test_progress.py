@@ -38,9 +38,7 @@ def test_a_piped_sweep_logs_every_cell(tiny_registry, tmp_path):
     assert stream.getvalue().startswith("4 cells (2 models × 1 tasks")
 
 
-def test_run_piped_to_a_file_writes_a_line_per_cell(tiny_registry, tmp_path):
-    from test_runner import cli
-
+def test_run_piped_to_a_file_writes_a_line_per_cell(tiny_registry, tmp_path, cli):
     done = cli("run", "--checkpoints", str(tiny_registry), "-m", "rope-tiny", "-t", "perplexity_text",
                "--lengths", "32,64,128", "--limit", "128", "--threads", "1", "--no-plot", "--out", str(tmp_path / "r"))
     assert done.returncode == 0, done.stderr

@@ -24,11 +24,6 @@ SCHEMA = ["model", "pe", "scaling", "train_length", "task", "metric", "length", 
           "timestamp"]
 
 
-def cli(*args, env_extra=None, **kwargs):
-    env = {**os.environ, "PYTHONPATH": str(PLUGINS), **(env_extra or {})}
-    return subprocess.run([sys.executable, "-m", "pope_bench", *args], capture_output=True, text=True, env=env, **kwargs)
-
-
 def write_task(folder: Path, name: str, type_: str, **params) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.yaml"
@@ -185,7 +180,7 @@ def test_explicit_unsuitable_pair_is_refused_before_work(tiny_registry, tmp_path
     assert not (tmp_path / "r").exists()
 
 
-def test_sweep_killed_midway_resumes_to_the_same_table(tiny_registry, tmp_path):
+def test_sweep_killed_midway_resumes_to_the_same_table(tiny_registry, tmp_path, cli):
     args = ["run", "--checkpoints", str(tiny_registry), "-m", "rope-tiny", "-m", "pope-tiny", "-t", "perplexity_text",
             "--lengths", "16..512:16", "--limit", "512", "--no-plot"]
     clean = cli(*args, "--out", str(tmp_path / "clean"))
@@ -216,7 +211,7 @@ def test_sweep_killed_midway_resumes_to_the_same_table(tiny_registry, tmp_path):
     pd.testing.assert_frame_equal(a, b)
 
 
-def test_plots_are_written(tiny_registry, tmp_path):
+def test_plots_are_written(tiny_registry, tmp_path, cli):
     out = tmp_path / "r"
     run(options(tiny_registry, out, lengths="32,64,128"))
     done = cli("plot", str(out))
@@ -241,7 +236,7 @@ def test_plots_are_written(tiny_registry, tmp_path):
         (["--batch-size", "zero"], "--batch-size"),
     ],
 )
-def test_bad_input_is_one_line_and_exit_2(tiny_registry, tmp_path, args, words):
+def test_bad_input_is_one_line_and_exit_2(tiny_registry, tmp_path, args, words, cli):
     out = tmp_path / "r"
     base = ["run", "--checkpoints", str(tiny_registry), "-m", "rope-tiny", "-t", "perplexity_text", "--out", str(out)]
     done = cli(*base, *args)
@@ -262,7 +257,7 @@ def test_bad_training_seed_fields_are_one_line(tmp_path, fields, words):
         load_registry(path)
 
 
-def test_broken_registry_and_unwritable_out(tiny_registry, tmp_path):
+def test_broken_registry_and_unwritable_out(tiny_registry, tmp_path, cli):
     broken = tmp_path / "broken.yaml"
     broken.write_text("models: {a: [1, 2\n")
     done = cli("run", "--checkpoints", str(broken), "--out", str(tmp_path / "r"))
@@ -276,7 +271,7 @@ def test_broken_registry_and_unwritable_out(tiny_registry, tmp_path):
     assert done.returncode == 2 and "not writable" in done.stderr
 
 
-def test_failing_plugin_is_named_and_others_keep_working(tiny_registry, tmp_path):
+def test_failing_plugin_is_named_and_others_keep_working(tiny_registry, tmp_path, cli):
     tasks = tmp_path / "tasks"
     write_task(tasks, "ghost", "no_such_module:Task")
     done = cli("run", "--checkpoints", str(tiny_registry), "-m", "rope-tiny", "-t", "ghost", "--tasks-dir", str(tasks),
@@ -287,7 +282,7 @@ def test_failing_plugin_is_named_and_others_keep_working(tiny_registry, tmp_path
     assert done.returncode == 0, done.stderr
 
 
-def test_missing_checkpoint_weights(tmp_path):
+def test_missing_checkpoint_weights(tmp_path, cli):
     folder = tmp_path / "empty-model"
     folder.mkdir()
     (folder / "config.json").write_text(json.dumps({"model_type": "pope_bench", "pe": "rope", "train_length": 32}))

@@ -10,8 +10,6 @@ from pope_bench.models.checkpoints import load_registry
 from pope_bench.sweep.runner import RunOptions, plan
 from pope_bench.sweep.suites import bundled, load_suite, sweeps_for
 
-from test_runner import cli  # noqa: E402  (the subprocess CLI helper)
-
 
 def test_bundled_suites_validate_and_default_tells_the_papers_story():
     assert {"default", "paper"} <= set(bundled())
@@ -61,7 +59,7 @@ def test_a_suite_file_is_checked_field_by_field(tmp_path):
         load_suite(str(path))
 
 
-def test_bad_suite_and_threads_at_the_cli():
+def test_bad_suite_and_threads_at_the_cli(cli):
     for args, words in ((["--suite", "nosuch"], "unknown suite"), (["--threads", "0"], "--threads")):
         done = cli("run", *args)
         assert done.returncode == 2 and words in done.stderr and len(done.stderr.strip().splitlines()) == 1

@@ -9,6 +9,7 @@ import math
 import sys
 from collections import Counter
 
+import numpy as np
 import pytest
 import torch
 import yaml
@@ -19,10 +20,14 @@ from pope_bench.models.checkpoints import ModelEntry
 from pope_bench.models.loading import LoadedModel
 from pope_bench.tasks.base import TaskDefinition
 from pope_bench.tasks.perplexity import PerplexityTask
+from pope_bench.tasks.window_stderr import ratio_stderr
 from pope_bench.data.gpt2_tokenizer import gpt2_tokenizer
 from pope_bench.data.tokenizers import ByteTokenizer, encode_with_byte_ends
 
-from conftest import TINY
+
+
+#: the model every test here scores: random weights, bytes, 32 positions of training length
+TINY = dict(vocab_size=256, hidden_size=32, num_hidden_layers=2, num_attention_heads=2, train_length=32)
 
 
 def perplexity_task(**params) -> PerplexityTask:
@@ -106,11 +111,19 @@ def reference(lm, task: PerplexityTask, length: int, seed: int, budget: int):
 
 
 def clustered(pairs) -> float:
-    """√(k/(k−1) Σ (y − R n)²) / Σ n over the windows with n > 0, written out."""
-    pairs = [(y, n) for y, n in pairs if n > 0]
-    k, total = len(pairs), sum(n for _, n in pairs)
-    ratio = sum(y for y, _ in pairs) / total
-    return math.sqrt(k / (k - 1) * sum((y - ratio * n) ** 2 for y, n in pairs)) / total
+    """The clustered error of Σy/Σn over these windows, by the function under test in
+    test_clustered_stderr_by_hand (here the task's bookkeeping of windows is what is tested)."""
+    y, n = zip(*pairs)
+    return float(ratio_stderr(np.array(y), np.array(n), "window_clustered"))
+
+
+def test_clustered_stderr_by_hand():
+    # windows (y, n) = (2, 1), (3, 2), (7, 3), (0, 0): R = 12/6 = 2; residuals 0, −1, +1 over
+    # the k = 3 windows holding tokens: √(3/2 · 2) / 6 = √3 / 6
+    error = ratio_stderr(np.array([2.0, 3.0, 7.0, 0.0]), np.array([1, 2, 3, 0]), "window_clustered")
+    assert float(error) == pytest.approx(math.sqrt(3) / 6, rel=1e-12)
+    one_window = ratio_stderr(np.array([2.0, 0.0]), np.array([1, 0]), "window_clustered")
+    assert math.isnan(float(one_window))
 
 
 @pytest.mark.parametrize("params", [{}, {"window": "sliding", "stride": 16}])

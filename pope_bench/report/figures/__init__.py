@@ -8,7 +8,7 @@ rows only — never a model. Entry points: ``pope-bench figures`` and
     rendered, skipped = render([], ["results"], "results/figures")   # [] = every figure
 
 Layout: :mod:`.specs` (spec files), :mod:`.rows` (loading result folders, selecting a
-figure's rows, the "run this" errors), :mod:`.tables`, :mod:`.curves`, :mod:`.heatmaps`,
+figure's rows, the "run this" errors), :mod:`.tables`, :mod:`.line_charts`, :mod:`.heatmaps`,
 :mod:`.charts` (shared chart conventions), :mod:`.page` (the README page), :mod:`.render`.
 """
 

@@ -1,5 +1,5 @@
 """Spec + rows → files. A renderer reads rows only; it never loads a model or recomputes
-a metric (DESIGN.md: "A figure never recomputes a metric: it reads rows").
+a metric (docs/contracts.md: "A figure never recomputes a metric: it reads rows").
 
 Rendering named figures fails with the missing rows' ``pope-bench run`` command; rendering
 all of them skips those without rows, with that command as the note, and writes the

@@ -18,7 +18,6 @@ from datetime import datetime, timezone
 from pope_bench import __version__
 from pope_bench.core.errors import BadInput
 from pope_bench.sweep.manifest import git_sha
-from pope_bench.tasks.scoring import is_out_of_memory
 
 #: tokens per forward pass that --batch-size auto starts from, halving on out-of-memory.
 #: On CPUs small passes are fastest (activations stay in cache; measured in
@@ -147,3 +146,13 @@ def cell_rows(cell, metrics, status: str, error: str | None, where: dict) -> lis
         return [{**base, "metric": cell.task.main_metric, "value": None, "error": error}]
     return [{**base, "metric": m.metric, "value": m.value, "stderr": m.stderr, "stderr_method": m.stderr_method,
              "n": m.n, **m.extra} for m in metrics]
+
+
+def is_out_of_memory(error: BaseException) -> bool:
+    """CUDA/MPS OOM, or the CPU allocator failing: the errors that halve the batch size."""
+    import torch
+
+    if isinstance(error, torch.OutOfMemoryError):
+        return True
+    text = str(error)
+    return isinstance(error, RuntimeError) and ("out of memory" in text or "can't allocate memory" in text)
