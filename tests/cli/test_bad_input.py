@@ -212,7 +212,7 @@ CASES = {
     "unknown option": (lambda w: [*good(w), "--bogus"], "No such option: --bogus"),
     "unknown command": (lambda w: ["bogus"], "No such command 'bogus'"),
     "corrupt rows in out": (lambda w: [*good(w), *out(w, "corrupt-rows")], "line 2 is not a result row"),
-    "corrupt manifest in out": (lambda w: [*good(w), *out(w, "corrupt-manifest")], "not a readable manifest"),
+    "corrupt manifest in out": (lambda w: [*good(w), *out(w, "corrupt-manifest")], "manifest.json is not valid JSON"),
     "manifest not a mapping": (lambda w: [*good(w), *out(w, "list-manifest")], "not a pope-bench manifest"),
     # registries
     "registry not yaml": (with_registry("notyaml", "-t", "perplexity_text"), "is not valid YAML"),
