@@ -7,6 +7,7 @@ finishes and exits with 1.
 
 from __future__ import annotations
 
+import math
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -15,6 +16,7 @@ import typer
 from typer.core import TyperGroup
 
 from pope_bench.core.errors import BadInput
+from pope_bench.core.output_places import check_output_dir
 
 
 class OneLineErrors(TyperGroup):
@@ -36,6 +38,13 @@ class OneLineErrors(TyperGroup):
                                 standalone_mode=False, **extra)
         except BadInput as e:
             _fail(str(e))
+        except OSError as e:  # a disk that fills up or turns read-only mid-command: one line, not a traceback
+            from pope_bench.core.output_places import write_failure
+
+            message = write_failure(e)
+            if message is None:
+                raise
+            _fail(message)
         except typer.TyperException as e:  # click's usage errors, as typer (≥ 0.29) ships them
             if type(e).__name__ == "NoArgsIsHelpError":  # a bare group: its help, as click does
                 e.show()
@@ -66,6 +75,12 @@ tasks_app = typer.Typer(help="Task definitions.", no_args_is_help=True)
 app.add_typer(list_app, name="list")
 app.add_typer(tasks_app, name="tasks")
 
+#: ranges of the numeric options: beyond them a value is a typo, and would overflow
+#: torch's thread count or make planning allocate for ever
+MAX_THREADS = 1024
+MAX_LIMIT = 2**31 - 1
+MAX_GPUS = 1024
+
 CheckpointsOpt = Annotated[Path, typer.Option("--checkpoints", help="The model registry YAML.")]
 TasksDirOpt = Annotated[list[Path], typer.Option("--tasks-dir", help="A folder of extra task YAML files.")]
 
@@ -76,6 +91,22 @@ def default_registry() -> Path:
     if here.exists():
         return here
     return Path(__file__).resolve().parent.parent / "checkpoints.yaml"
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from pope_bench import __version__
+
+        typer.echo(__version__)
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[bool, typer.Option("--version", is_eager=True, callback=_print_version,
+                                          help="Print the pope-bench version and exit.")] = False,
+):
+    """Length-extrapolation benchmarks for positional encodings (RoPE, PoPE, ALiBi, FIRE, xPos, NoPE, plugins)."""
 
 
 @app.command()
@@ -140,10 +171,14 @@ def run(
     from pope_bench.sweep.runner import RunOptions
     from pope_bench.sweep.runner import run as run_sweep
 
-    if limit is not None and limit < 1:
-        raise BadInput(f"--limit must be a positive integer, got {limit}")
-    if threads is not None and threads < 1:
-        raise BadInput(f"--threads must be a positive integer, got {threads}; leave it out for the idle cores")
+    if limit is not None and not 1 <= limit <= MAX_LIMIT:
+        raise BadInput(f"--limit must be a positive integer up to {MAX_LIMIT:,}, got {limit}")
+    if threads is not None and not 1 <= threads <= MAX_THREADS:
+        raise BadInput(f"--threads must be a positive integer up to {MAX_THREADS}, got {threads}; "
+                       "leave it out for the idle cores")
+    if gpus_per_cell is not None and not (math.isfinite(gpus_per_cell) and 0 <= gpus_per_cell <= MAX_GPUS):
+        raise BadInput(f"--gpus-per-cell must be a number from 0 to {MAX_GPUS} (a fraction shares a GPU), "
+                       f"got {gpus_per_cell}")
     for value in seed:
         if not 0 <= value < 2**63:
             raise BadInput(f"--seed {value} is out of range; use an integer in [0, 2**63)")
@@ -195,10 +230,9 @@ def train(
     from pope_bench.training.trainer import train as run_training
 
     get_encoding(pe)
-    if threads < 0:
-        raise BadInput(f"--threads must be 0 (torch's default) or a positive number, got {threads}")
-    if out.exists() and not out.is_dir():
-        raise BadInput(f"--out {out} is a file; give a folder for the checkpoint")
+    if not 0 <= threads <= MAX_THREADS:
+        raise BadInput(f"--threads must be 0 (torch's default) or a number of threads up to {MAX_THREADS}, got {threads}")
+    check_output_dir(out, "--out")
     run_training(load_recipe(recipe, set_), pe, out, threads or None, device, bf16)
     typer.echo(f"wrote {out}")
 
@@ -216,6 +250,7 @@ def plot(
     """
     from pope_bench.report.plots import plot_results
 
+    check_output_dir(out or results / "plots", "--out")
     for path in plot_results(results, out):
         typer.echo(str(path))
 
@@ -235,8 +270,11 @@ def training_curves(
 
       pope-bench training-curves checkpoints/rope-indexing-small checkpoints/pope-indexing-small --out results/indexing
     """
+    from pope_bench.core.schema import check_identifier
     from pope_bench.report.training_curves import plot_training_curves
 
+    check_identifier(name, "--name")  # a file name inside --out, never a path out of it
+    check_output_dir(out, "--out")
     for path in plot_training_curves(folders, out, name, x):
         typer.echo(str(path))
 
@@ -281,9 +319,9 @@ def figures(
     if names[:1] == ["cp"]:
         if len(names) != 2:
             raise BadInput("usage: pope-bench figures cp NAME [--to DIR] (see `pope-bench figures --list`)")
-        typer.echo(str(copy_spec(names[1], to)))
+        typer.echo(str(copy_spec(names[1], check_output_dir(to, "--to"))))
         return
-    out = out or (results[0] / "figures" if len(results) == 1 else Path("figures"))
+    out = check_output_dir(out or (results[0] / "figures" if len(results) == 1 else Path("figures")), "--out")
     rendered, skipped = render(names, results, out, checkpoints or default_registry())
     for item in rendered:
         for path in item.files:
@@ -367,6 +405,8 @@ def list_tasks(tasks_dir: TasksDirOpt = [], checkpoints: CheckpointsOpt = None):
     found = discover(tasks_dir)
     path = checkpoints or default_registry()
     Console().print(tasks_table(found, load_registry(path) if path.exists() else {}))
+    for note in found.notes.values():
+        Console(stderr=True).print(f"note: {note}", markup=False, soft_wrap=True)
     for problem in found.problems:
         Console(stderr=True).print(f"warning: {problem}", markup=False)
 
@@ -384,7 +424,7 @@ def tasks_new(
     """
     from pope_bench.tasks.starter import write_starter
 
-    typer.echo(str(write_starter(name, folder)))
+    typer.echo(str(write_starter(name, check_output_dir(folder, "--folder"))))
 
 
 def main() -> None:

@@ -3,14 +3,18 @@
 Every input file kind (registry entry, task definition and each task type's params,
 recipe, figure spec, suite) is a pydantic model derived from :class:`StrictModel`: it
 owns its fields, types, ranges and defaults in one place and refuses unknown keys. This
-module reads YAML (:func:`read_yaml`) and turns the first validation problem into one
+module is also the one reader of user files (:func:`read_bytes`, :func:`read_text`,
+:func:`read_json`, :func:`read_yaml`: regular files only, a size cap, UTF-8, a cap on YAML
+alias expansion) and turns the first validation problem into one
 :class:`~pope_bench.core.errors.BadInput` line that names the file, the key and — for an
 unknown key — the closest valid one (:func:`validate`).
 """
 
 from __future__ import annotations
 
+import json
 import re
+import stat
 import types
 import typing
 from pathlib import Path
@@ -64,24 +68,104 @@ def loader_check(check, value: str) -> str:
         raise ValueError(str(e)) from None
 
 
-def read_yaml(path: Path, what: str):
-    """A YAML file's content (``yaml.safe_load``); unreadable, non-UTF-8 or invalid YAML is
-    one line that says which file and what to fix."""
+#: the most bytes a hand-written input file (YAML, JSON, CSV) may hold; files of rows
+#: (``results.jsonl``) have their own, larger cap
+MAX_FILE_BYTES = 16 * 2**20
+#: the most nodes a YAML document may expand to once its aliases are followed: far above
+#: any real file, far below what an alias bomb ("billion laughs") needs to hang a reader
+MAX_YAML_NODES = 200_000
+
+
+def read_bytes(path, what: str, max_bytes: int = MAX_FILE_BYTES) -> bytes:
+    """A user file's bytes: a regular file (not a folder, pipe, device or socket — reading
+    a pipe would wait for ever) of at most ``max_bytes``; anything else is one line that
+    says which file and what to do."""
+    path = Path(path)
     try:
-        text = Path(path).read_bytes().decode("utf-8")
+        info = path.stat()
     except FileNotFoundError:
         raise BadInput(f"{what} {path} does not exist") from None
-    except IsADirectoryError:
-        raise BadInput(f"{what} {path} is a folder, not a YAML file") from None
     except OSError as e:
-        raise BadInput(f"cannot read {what} {path} ({e.strerror})") from None
+        raise BadInput(f"cannot read {what} {path} ({e.strerror or e})") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise BadInput(f"{what} {path} is a folder, not a file") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise BadInput(f"{what} {path} is not a regular file (a pipe, device or socket); give a file")
+    if info.st_size > max_bytes:
+        raise BadInput(f"{what} {path} is {info.st_size:,} bytes, more than the {max_bytes:,} it may have; "
+                       "is it the right file?")
+    try:
+        with open(path, "rb") as f:
+            data = f.read(max_bytes + 1)
+    except OSError as e:
+        raise BadInput(f"cannot read {what} {path} ({e.strerror or e})") from None
+    if len(data) > max_bytes:
+        raise BadInput(f"{what} {path} grew past the {max_bytes:,} bytes it may have while being read")
+    return data
+
+
+def read_text(path, what: str, max_bytes: int = MAX_FILE_BYTES) -> str:
+    """A user file as UTF-8 text (:func:`read_bytes`' checks, then the decoding)."""
+    data = read_bytes(path, what, max_bytes)
+    try:
+        return data.decode("utf-8")
     except UnicodeDecodeError as e:
         raise BadInput(f"{what} {path} is not UTF-8 text (byte {e.start}); save it as UTF-8") from None
+
+
+def read_json(path, what: str):
+    """A user JSON file's content; invalid JSON is one line naming the file."""
     try:
-        return yaml.safe_load(text)
+        return json.loads(read_text(path, what))
+    except (json.JSONDecodeError, RecursionError) as e:
+        raise BadInput(f"{what} {path} is not valid JSON ({e}); fix or move the file aside") from None
+
+
+def read_yaml(path, what: str):
+    """A YAML file's content (safe loader); unreadable, non-UTF-8 or invalid YAML, or one
+    whose aliases expand past :data:`MAX_YAML_NODES` nodes, is one line that says which
+    file and what to fix."""
+    return parse_yaml(read_text(path, what), f"{what} {path}")
+
+
+def parse_yaml(text: str, where: str):
+    """YAML text as data (safe loader), with the alias expansion capped and cycles refused."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        if _expanded_nodes(node, {}, set()) > MAX_YAML_NODES:
+            raise BadInput(f"{where} expands to more than {MAX_YAML_NODES:,} values through its aliases (&/*); "
+                           "write the values out")
+        return loader.construct_document(node)
     except yaml.YAMLError as e:
         first = " ".join(str(e).split())
-        raise BadInput(f"{what} {path} is not valid YAML ({first}); fix the file") from None
+        raise BadInput(f"{where} is not valid YAML ({first}); fix the file") from None
+    except RecursionError:
+        raise BadInput(f"{where} is nested too deeply; fix the file") from None
+    finally:
+        loader.dispose()
+
+
+def _expanded_nodes(node, sizes: dict, open_: set) -> int:
+    """How many nodes ``node`` stands for with every alias followed (memoised per node, so
+    counting a bomb is as cheap as reading it); an alias to an enclosing node expands for ever."""
+    key = id(node)
+    if key in sizes:
+        return sizes[key]
+    if key in open_:
+        return MAX_YAML_NODES + 1
+    open_.add(key)
+    if isinstance(node, yaml.MappingNode):
+        size = 1 + sum(_expanded_nodes(k, sizes, open_) + _expanded_nodes(v, sizes, open_) for k, v in node.value)
+    elif isinstance(node, yaml.SequenceNode):
+        size = 1 + sum(_expanded_nodes(item, sizes, open_) for item in node.value)
+    else:
+        size = 1
+    open_.discard(key)
+    sizes[key] = size
+    return size
 
 
 M = typing.TypeVar("M", bound=BaseModel)

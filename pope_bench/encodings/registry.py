@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import types
 from importlib import metadata
 from typing import NamedTuple
 
@@ -72,22 +73,26 @@ def _load() -> None:
             loaded = entry.load()
         except BadInput:
             raise
-        except Exception as e:  # any import failure of third-party code: one line naming it
+        except (Exception, SystemExit) as e:  # any failure of third-party code, sys.exit() included
             raise BadInput(f"encoding plugin {entry.name!r} of package {package!r} failed to import "
                            f"({type(e).__name__}: {e}); fix or uninstall {package}") from None
-        for cls in _encoding_classes(loaded):
+        for cls in _encoding_classes(loaded, f"encoding plugin {entry.name!r} of package {package!r}"):
             register_encoding(cls)
     _loaded = True
 
 
-def _encoding_classes(loaded) -> list[type[PositionalEncoding]]:
+def _encoding_classes(loaded, what: str) -> list[type[PositionalEncoding]]:
     """What an entry point names: an encoding class, or a module defining some (listed
-    here too, so that a module imported before — whose decorators ran then — registers)."""
-    if isinstance(loaded, type):
+    here too, so that a module imported before — whose decorators ran then — registers).
+    Anything else (a function, an instance, another class) is one line naming the plugin."""
+    if isinstance(loaded, type) and issubclass(loaded, PositionalEncoding) and loaded.name:
         return [loaded]
-    return [value for value in vars(loaded).values()
-            if isinstance(value, type) and issubclass(value, PositionalEncoding) and value.name
-            and value.__module__ == loaded.__name__]
+    if isinstance(loaded, types.ModuleType):
+        return [value for value in vars(loaded).values()
+                if isinstance(value, type) and issubclass(value, PositionalEncoding) and value.name
+                and value.__module__ == loaded.__name__]
+    raise BadInput(f"{what} names {loaded!r}, which is neither a PositionalEncoding subclass with a name nor a "
+                   "module defining some; point the entry point at the class (package.module:Class)")
 
 
 def reload() -> None:

@@ -241,15 +241,16 @@ def entry_for(name: str, registry: dict[str, ModelEntry]) -> ModelEntry:
         return registry[name]
     folder = Path(name)
     if folder.is_dir():
+        label = folder.resolve().name  # `-m .` and `-m ../ck/` are named like the folder they are
         config = read_config(folder)
         if config.get("model_type") == "pope_bench":
             spec = validate(CheckpointSpec, {"path": str(folder), "pe": config.get("pe"), "train_length":
                             config.get("train_length"), "tokenizer": config.get("tokenizer", "bytes")},
                             f"{folder / 'config.json'}")
-            return _entry_from(folder.name, spec, Path.cwd())
+            return _entry_from(label, spec, Path.cwd())
         from pope_bench.models.hub_ids import config_facts
 
-        return ModelEntry(name=folder.name, tokenizer="hf", path=folder.resolve(), **config_facts(config))
+        return ModelEntry(name=label, tokenizer="hf", path=folder.resolve(), **config_facts(config))
     from pope_bench.models.hub_ids import hub_model_facts
 
     return ModelEntry(name=name, tokenizer="hf", **hub_model_facts(name, registry))

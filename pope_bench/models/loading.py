@@ -9,8 +9,6 @@ beside an ``ok`` row. ``trust_remote_code`` is passed only when the entry asks f
 
 from __future__ import annotations
 
-import hashlib
-import json
 from contextlib import contextmanager
 import os
 from dataclasses import dataclass
@@ -19,7 +17,8 @@ import torch
 
 from pope_bench.core.errors import BadInput
 from pope_bench.data.tokenizers import get_tokenizer
-from pope_bench.models.checkpoints import ModelEntry, fingerprint_files, refuse_pickled_weights
+from pope_bench.models.checkpoints import ModelEntry, refuse_pickled_weights
+from pope_bench.models.identity import load_key, weights_fingerprint
 from pope_bench.models.placement import attention_for, placement_kwargs
 
 
@@ -108,12 +107,10 @@ def load_model(entry: ModelEntry, scaling: dict | None, device: torch.device, dt
         raise BadInput(f"cannot load the config of model {entry.name!r} from {source}: {_first_line(e)}") from None
     native = getattr(config, "model_type", None) == "pope_bench"
     if native:
-        fingerprint = fingerprint_files(entry.path)
         config.pe_scaling = scaling
         config.validate_fields()
         tokenizer = get_tokenizer(config.tokenizer)
     else:
-        fingerprint = hashlib.sha256(json.dumps([source, entry.revision], sort_keys=True).encode()).hexdigest()[:16]
         if scaling:
             config.rope_parameters = hf_scaling_parameters(config, scaling)
         try:
@@ -128,9 +125,8 @@ def load_model(entry: ModelEntry, scaling: dict | None, device: torch.device, dt
     if device_map is None:
         model.to(device)  # a no-op when accelerate placed the weights there already
     model.eval()
-    if scaling:
-        fingerprint += "-" + hashlib.sha256(json.dumps(scaling, sort_keys=True).encode()).hexdigest()[:8]
-    return LoadedModel(entry, model, tokenizer, fingerprint, scaling, model.device, dtype)
+    return LoadedModel(entry, model, tokenizer, load_key(weights_fingerprint(entry), scaling), scaling, model.device,
+                       dtype)
 
 
 def strict_from_pretrained(auto_class, name: str, source: str, **kwargs):

@@ -185,12 +185,11 @@ def _baselines(ax, rows: pd.DataFrame) -> None:
 
 def requested_order(results_dir: Path) -> tuple[list[str], list[str]]:
     """(tasks, models) in the order the folder's runs asked for them (its manifest)."""
-    import json
+    from pope_bench.sweep.manifest import manifest_runs
 
-    path = Path(results_dir) / "manifest.json"
-    runs = json.loads(path.read_text()).get("runs", []) if path.exists() else []
-    return (list(dict.fromkeys(t for run in runs for t in run.get("tasks", {}))),
-            list(dict.fromkeys(m for run in runs for m in run.get("models", {}))))
+    runs = manifest_runs(results_dir)
+    return (list(dict.fromkeys(t for run in runs for t in run.tasks)),
+            list(dict.fromkeys(m for run in runs for m in run.models)))
 
 
 def plot_results(results_dir: Path, out: Path | None = None, tasks=(), models=(), tasks_dirs=()) -> list[Path]:

@@ -10,14 +10,14 @@ as grey lines. This is the "accuracy vs training budget" study for RoPE and PoPE
 
 from __future__ import annotations
 
-import json
+import io
 import shlex
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 from pope_bench.core.errors import BadInput
+from pope_bench.core.schema import read_json, read_text, read_yaml, validate
 from pope_bench.encodings import appearance
 from pope_bench.report.styles import SCALING_STYLES
 
@@ -25,36 +25,54 @@ from pope_bench.report.styles import SCALING_STYLES
 def encoding_of_command(folder: Path) -> str | None:
     """``--pe`` of the ``train_command.txt`` of a training still running (no config.json yet)."""
     path = folder / "train_command.txt"
-    words = shlex.split(path.read_text()) if path.is_file() else []
+    try:
+        words = shlex.split(read_text(path, "training command")) if path.is_file() else []
+    except ValueError:  # unreadable (BadInput) or unbalanced quotes: only the label is lost
+        words = []
     return next((value for flag, value in zip(words, words[1:]) if flag == "--pe"), None)
 
 
 def read_curve(folder: Path) -> pd.DataFrame:
     """The curve with ``examples`` and ``targets`` (budget so far), ``pe`` and ``run`` (the
-    folder name) added; ``attrs["stage_ends"]`` holds the curriculum's stage ends on both axes."""
+    folder name) added; ``attrs["stage_ends"]`` holds the curriculum's stage ends on both axes.
+    Every file is read through the schema reader; a recipe of the wrong shape, a curve
+    with no evaluation yet (a training stopped before its first) or with non-numeric
+    columns is one line naming the folder."""
+    from pope_bench.training.recipe import Recipe
+
     folder = Path(folder)
     path = folder / "training_curve.csv"
     if not path.is_file():
         raise BadInput(f"{folder} has no training_curve.csv; give checkpoint folders written by `pope-bench train`")
+    recipe = validate(Recipe, read_yaml(folder / "recipe.yaml", "recipe"),
+                      f"{folder}: not a readable training run: recipe.yaml")
+    config = folder / "config.json"
+    pe = read_json(config, "checkpoint config") if config.exists() else {"pe": encoding_of_command(folder)}
+    if not isinstance(pe, dict):
+        raise BadInput(f"{config} must hold a JSON object; restore the checkpoint's config")
+    pe = pe.get("pe")
     try:
-        recipe = yaml.safe_load((folder / "recipe.yaml").read_text())
-        pe = json.loads((folder / "config.json").read_text())["pe"] if (folder / "config.json").exists() \
-            else encoding_of_command(folder)
-        curve = pd.read_csv(path)
-        train, data = recipe["train"], recipe["data"]
-        per_step = {"examples": train["batch_size"],
-                    "targets": train["batch_size"] * (data.get("queries", 1) if data.get("kind") == "tasks"
-                                                      else train["length"] - 1)}
-        curve["examples"] = curve["step"] * per_step["examples"]
-    except (OSError, UnicodeDecodeError, yaml.YAMLError, json.JSONDecodeError, KeyError, TypeError,
-            pd.errors.ParserError, pd.errors.EmptyDataError) as e:
-        raise BadInput(f"{folder}: not a readable training run (recipe.yaml, config.json, training_curve.csv: "
-                       f"{type(e).__name__}: {e}); retrain or restore the folder") from None
+        curve = pd.read_csv(io.StringIO(read_text(path, "training curve")))
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as e:
+        raise BadInput(f"{path} is not a readable training curve ({e}); retrain or restore the folder") from None
+    if "step" not in curve or "val_loss" not in curve:
+        raise BadInput(f"{path} has no step and val_loss columns; give checkpoint folders written by `pope-bench train`")
+    if curve.empty:
+        raise BadInput(f"{path} holds no evaluation yet (the training stopped before its first); let it train "
+                       "longer or leave the folder out")
+    numeric = [c for c in curve.columns if c == "step" or c == "targets" or c.startswith(("val_", "accuracy:"))]
+    bad = [c for c in numeric if not pd.api.types.is_numeric_dtype(curve[c])]
+    if bad:
+        raise BadInput(f"{path}: column {bad[0]!r} is not numeric; retrain or restore the folder")
+    train, data = recipe.train, recipe.data
+    per_step = {"examples": train.batch_size,
+                "targets": train.batch_size * ((data.queries or 1) if data.kind == "tasks" else train.length - 1)}
+    curve["examples"] = curve["step"] * per_step["examples"]
     if "targets" not in curve:  # curves written before the count
         curve["targets"] = curve["step"] * per_step["targets"]
     curve["pe"] = pe or "unknown"
     curve["run"] = folder.name
-    curve.attrs["stage_ends"] = {axis: [stage["until_step"] * n for stage in data.get("curriculum") or ()]
+    curve.attrs["stage_ends"] = {axis: [stage.until_step * n for stage in data.curriculum or ()]
                                  for axis, n in per_step.items()}
     return curve
 

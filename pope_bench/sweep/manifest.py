@@ -10,8 +10,11 @@ import sys
 from functools import cache
 from pathlib import Path
 
+from pydantic import BaseModel, ConfigDict
+
 from pope_bench import __version__
 from pope_bench.core.errors import BadInput
+from pope_bench.core.schema import read_json, validate
 
 
 @cache
@@ -49,16 +52,42 @@ def record_run(out: Path, run: dict) -> None:
         tmp.replace(path)
 
 
+class RunRecord(BaseModel):
+    """What readers use of one run's entry (``plot``'s order, ``figures``' commands), each
+    of its own type. Other keys are kept as written: the entry is a record of a past
+    version's run, not a file a user writes, so a key a newer version dropped is no error."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    run_id: str | None = None
+    argv: list[str] = []
+    tasks: dict[str, object] = {}
+    models: dict[str, object] = {}
+
+
+class Manifest(BaseModel):
+    """``manifest.json``: a mapping whose ``runs`` lists every run into the folder."""
+
+    model_config = ConfigDict(extra="allow")
+
+    runs: list[RunRecord]
+
+
 def read_manifest(out: Path) -> dict:
-    """The folder's manifest (``{"runs": []}`` when there is none yet); a corrupt one is a
+    """The folder's manifest as written (``{"runs": []}`` when there is none yet), checked
+    against :class:`Manifest`: the one reader of every ``manifest.json`` (``run`` before it
+    appends, ``plot`` for its order, ``figures`` for its commands). A corrupt one is a
     one-line error before anything is written, never silently replaced."""
     path = Path(out) / "manifest.json"
     if not path.exists():
         return {"runs": []}
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise BadInput(f"{path} is not a readable manifest ({e}); move it aside and rerun (results.jsonl is kept)") from None
-    if not isinstance(manifest, dict) or not isinstance(manifest.get("runs"), list):
+    data = read_json(path, "manifest")
+    if not isinstance(data, dict) or not isinstance(data.get("runs"), list):
         raise BadInput(f"{path} is not a pope-bench manifest (no runs list); move it aside and rerun")
-    return manifest
+    validate(Manifest, data, f"manifest {path} (move it aside and rerun)")
+    return data
+
+
+def manifest_runs(out: Path) -> list[RunRecord]:
+    """The typed run entries of a folder's manifest (none without one)."""
+    return validate(Manifest, read_manifest(out), f"manifest {Path(out) / 'manifest.json'}").runs

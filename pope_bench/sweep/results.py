@@ -24,8 +24,10 @@ import os
 from pathlib import Path
 
 import pandas as pd
+from pydantic import ConfigDict
 
 from pope_bench.core.errors import BadInput
+from pope_bench.core.schema import StrictModel, read_bytes, validate
 
 COLUMNS = [
     "model", "pe", "scaling", "train_length", "task", "metric", "length", "length_ratio", "value",
@@ -40,6 +42,53 @@ SHARD_FILES = "results.shard-*-of-*.jsonl"
 #: per-layer/frequency/head analyses); a cell's headline numbers have them all empty
 CURVE_COLUMNS = ["position", "depth", "layer", "frequency", "head"]
 ROW_KEY = ["cell_key", "metric", *CURVE_COLUMNS]
+
+
+#: a rows file may hold many sweeps' rows, but not more than a reader should hold in memory
+MAX_ROWS_BYTES = 2 * 2**30
+
+
+class Row(StrictModel):
+    """One row as a rows file holds it: every column of :data:`COLUMNS` (all optional, so
+    rows of older versions read), each of its own JSON type — a row a reader would trip
+    over (a length that is a string, a value that is a list, an unknown column) is a
+    one-line error naming the file and line, not a traceback in a plot."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    model: str | None = None
+    pe: str | None = None
+    scaling: str | None = None
+    train_length: int | None = None
+    task: str | None = None
+    metric: str | None = None
+    length: int | None = None
+    length_ratio: float | None = None
+    value: float | None = None
+    stderr: float | None = None
+    n: int | None = None
+    seed: int | None = None
+    status: str | None = None
+    device: str | None = None
+    dtype: str | None = None
+    elapsed_s: float | None = None
+    run_id: str | None = None
+    version: str | None = None
+    git_sha: str | None = None
+    timestamp: str | None = None
+    cell_key: str
+    position: int | None = None
+    depth: float | None = None
+    window: str | None = None
+    skipped: int | None = None
+    error: str | None = None
+    layer: int | None = None
+    frequency: int | None = None
+    head: int | None = None
+    documents: int | None = None
+    stderr_method: str | None = None
+    train_seed: int | None = None
+    group: str | None = None
 
 
 def rows_file(out: Path, shard=None) -> Path:
@@ -67,21 +116,31 @@ def read_rows(out: Path) -> list[dict]:
     rows = []
     for path in rows_files(out):
         try:
-            lines = path.read_bytes().decode("utf-8").splitlines()
-        except (OSError, UnicodeDecodeError) as e:
+            lines = read_bytes(path, "rows file", MAX_ROWS_BYTES).decode("utf-8").splitlines()
+        except UnicodeDecodeError as e:
             raise BadInput(f"{path} is unreadable ({e}); move it aside or choose another --out") from None
         for number, line in enumerate(lines, 1):
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError:
-                row = None
-            if isinstance(row, dict) and "cell_key" in row:
+            row = parse_row(line)
+            if row is not None:
+                try:
+                    validate(Row, row, f"{path} line {number}")
+                except BadInput as e:
+                    raise BadInput(f"{e}; repair the row or move the file aside") from None
                 rows.append(row)
             elif number < len(lines):
                 raise BadInput(f"{path} line {number} is not a result row; repair or move the file aside "
                                "(or choose another --out)")
     rows.sort(key=lambda row: row.get("timestamp") or "")  # stable: a file's own order is kept
     return rows
+
+
+def parse_row(line: str | bytes) -> dict | None:
+    """A rows-file line as a row, or None when it is not one (torn, garbage, not an object)."""
+    try:
+        row = json.loads(line)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None
+    return row if isinstance(row, dict) and "cell_key" in row else None
 
 
 def finished_keys(out: Path) -> set[str]:
@@ -120,14 +179,24 @@ class ResultsWriter:
         self._repair_torn_tail()
 
     def _repair_torn_tail(self) -> None:
-        """Cut a partial last line left by a kill, so new rows start on a fresh line."""
+        """Make the file end on a fresh line before new rows go on. A last line without its
+        newline is either torn by a kill mid-write (it does not parse: cut it) or complete
+        (the newline alone was lost: keep the row, add the newline) — cutting a complete
+        row would lose it while a rerun, which reads it, skips its cell."""
         if not self.path.exists():
             return
         data = self.path.read_bytes()
-        if data and not data.endswith(b"\n"):
-            keep = data.rfind(b"\n") + 1
-            with open(self.path, "r+b") as f:
-                f.truncate(keep)
+        if not data or data.endswith(b"\n"):
+            return
+        start = data.rfind(b"\n") + 1
+        with open(self.path, "r+b") as f:
+            if parse_row(data[start:]) is not None:
+                f.seek(len(data))
+                f.write(b"\n")
+            else:
+                f.truncate(start)
+            f.flush()
+            os.fsync(f.fileno())
 
     def append(self, rows: list[dict]) -> None:
         text = "".join(json.dumps({c: row.get(c) for c in COLUMNS}) + "\n" for row in rows)

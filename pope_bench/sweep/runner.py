@@ -25,12 +25,13 @@ from pope_bench.sweep.executors import make_executor
 from pope_bench.sweep.executors.worker import Settings
 from pope_bench.sweep.lengths import parse_lengths, resolve_lengths
 from pope_bench.sweep.manifest import read_manifest, record_run
+from pope_bench.core.output_places import check_output_dir
 from pope_bench.sweep.progress import CellReport, sweep_progress
-from pope_bench.models.checkpoints import (ModelEntry, check_encoding, check_native_entry, entry_for, fingerprint_files,
-                                   load_registry, read_config)
+from pope_bench.models.checkpoints import ModelEntry, check_encoding, check_native_entry, entry_for, load_registry, read_config
+from pope_bench.models.identity import weights_fingerprint
 from pope_bench.models.placement import check_placement, check_splittable
 from pope_bench.sweep.shards import parse_shard, select
-from pope_bench.sweep.suites import sweeps_for
+from pope_bench.sweep.suites import Reference, sweeps_for
 from pope_bench.tasks.base import TaskType
 from pope_bench.tasks.registry import discover
 
@@ -43,6 +44,8 @@ class Cell:
     seed: int
     limit: int | None
     key: str
+    #: the model's identity (:mod:`.registry.identity`): what workers cache a loaded model by
+    fingerprint: str = ""
 
 
 @dataclass
@@ -73,16 +76,17 @@ class RunOptions:
 
 
 def model_fingerprint(entry: ModelEntry) -> str:
+    """The model's identity (:func:`~.registry.identity.weights_fingerprint`), once its
+    encoding, registry entry and weights are checked against its config."""
     check_encoding(entry)
     if entry.path is not None:
         check_native_entry(entry)
-        if read_config(entry.path).get("model_type") == "pope_bench":
-            from pope_bench.models.loading import verify_native_weights
+    fingerprint = weights_fingerprint(entry)  # refuses pickled weights before reading any
+    if entry.path is not None and read_config(entry.path).get("model_type") == "pope_bench":
+        from pope_bench.models.loading import verify_native_weights
 
-            fingerprint = fingerprint_files(entry.path)
-            verify_native_weights(entry)
-            return fingerprint
-    return hashlib.sha256(json.dumps([entry.source, entry.revision]).encode()).hexdigest()[:16]
+        verify_native_weights(entry)
+    return fingerprint
 
 
 def cell_key(fingerprint: str, entry: ModelEntry, task: TaskType, length: int, seed: int, limit) -> str:
@@ -93,11 +97,15 @@ def cell_key(fingerprint: str, entry: ModelEntry, task: TaskType, length: int, s
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:20]
 
 
+#: the largest --batch-size: sequences per forward pass, far beyond any GPU's memory
+MAX_BATCH = 2**20
+
+
 def parse_batch_size(text: str) -> int | None:
     if text == "auto":
         return None
-    if not text.isdigit() or int(text) < 1:
-        raise BadInput(f"--batch-size {text!r} must be auto or a positive integer")
+    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= MAX_BATCH:
+        raise BadInput(f"--batch-size {text!r} must be auto or a positive integer up to {MAX_BATCH:,}")
     return int(text)
 
 
@@ -120,12 +128,16 @@ class Plan:
     suite: str | None
     tasks: list[str]
     models: list[str]
+    #: the suite's measured wall time, when this is the grid it was measured on
+    reference: Reference | None = None
+    #: what the user should know before the sweep runs (a user task replacing a built-in)
+    notes: list[str] = field(default_factory=list)
 
 
 def plan(options: RunOptions) -> Plan:
     """All cells of the sweep, validated. Raises BadInput before any work is done, and
     without importing torch, transformers or pandas (the CLI answers bad input at once)."""
-    suite, sweeps = sweeps_for(options.suite, options.models, options.tasks, options.lengths, options.limit)
+    suite, sweeps, reference = sweeps_for(options.suite, options.models, options.tasks, options.lengths, options.limit)
     lengths = {s.lengths: parse_lengths(s.lengths) for s in sweeps if s.lengths is not None}
     # the registry may be absent only when the user names every model (folders or hub ids)
     needs_registry = suite is not None or any(s.models is None for s in sweeps)
@@ -145,15 +157,36 @@ def plan(options: RunOptions) -> Plan:
         raise BadInput(f"none of the tasks {', '.join(tasks)} suits model(s) {', '.join(entries)}; pass -t TASK "
                        "(see `pope-bench list tasks`)")
     # last, the checks that read weights (once per model, not once per task)
-    models = {entry.name: entry for entry, *_ in grid}
-    fingerprints = {name: model_fingerprint(entry) for name, entry in models.items()}
-    cells = [Cell(entry, task, length, seed, limit, cell_key(fingerprints[entry.name], entry, task, length, seed, limit))
-             for entry, task, length, seed, limit in grid]
+    fingerprints = {id(entry): model_fingerprint(entry) for entry in {id(e): e for e, *_ in grid}.values()}
+    check_distinct_names([entry for entry, *_ in grid], fingerprints)
+    cells = {}  # by key: a model named twice (-m x -m x, twice in a suite, by name and by folder) runs once
+    for entry, task, length, seed, limit in grid:
+        key = cell_key(fingerprints[id(entry)], entry, task, length, seed, limit)
+        cells.setdefault(key, Cell(entry, task, length, seed, limit, key, fingerprints[id(entry)]))
+    cells = list(cells.values())
+    models = {c.entry.name: c.entry for c in cells}
     if options.device_map:
         for entry in models.values():
             check_splittable(entry)
+    if reference is not None and reference.cells != len(cells):  # e.g. another registry's models
+        reference = None
     return Plan(cells, suite, list(dict.fromkeys(c.task.name for c in cells)),
-                list(dict.fromkeys(c.entry.name for c in cells)))
+                list(dict.fromkeys(c.entry.name for c in cells)), reference,
+                [note for name, note in tasks_found.notes.items() if name in tasks])
+
+
+def check_distinct_names(entries: list[ModelEntry], fingerprints: dict[int, str]) -> None:
+    """Rows and tables know a model by its display name, so two different models (other
+    weights, source or scaling) must not share one: ``-m A/ck -m B/ck`` would give B's rows
+    A's name — and, were the name the key, A's numbers."""
+    seen: dict[str, tuple] = {}
+    for entry in entries:
+        identity = (fingerprints[id(entry)], json.dumps(entry.rope_scaling, sort_keys=True))
+        first = seen.setdefault(entry.name, (*identity, entry.source))
+        if first[:2] != identity:
+            raise BadInput(f"two different models would both be named {entry.name!r} in the results ({first[2]} and "
+                           f"{entry.source}); register them in a checkpoints.yaml under distinct names (or rename "
+                           "a folder)")
 
 
 def _models_for(task: TaskType, sweep, entries: dict, registry: dict, options: RunOptions) -> list[ModelEntry]:
@@ -164,7 +197,13 @@ def _models_for(task: TaskType, sweep, entries: dict, registry: dict, options: R
         if not sweep.only_suited:
             for entry in named:
                 if not task.suits(entry):
-                    task.check_model(_Probe(entry))
+                    try:
+                        task.check_model(_Probe(entry))
+                    except BadInput as e:
+                        fits = [name for name, other in registry.items() if task.suits(other)]
+                        would = f"; registered models that would do: {', '.join(fits[:8])}" if fits else \
+                            "; no registered model suits it (see `pope-bench list tasks`)"
+                        raise BadInput(f"{e}{would}") from None
         return [e for e in named if task.suits(e)]
     chosen = [e for e in registry.values() if task.suits(e)]
     if not chosen and options.tasks:  # a suite just leaves such a task out
@@ -197,8 +236,7 @@ def run(options: RunOptions, console=None) -> dict:
 
     console = console or Console(stderr=True)
     fixed_batch = parse_batch_size(options.batch_size)
-    if options.out.exists() and not options.out.is_dir():
-        raise BadInput(f"--out {options.out} is a file; give a folder (it is created if missing)")
+    check_output_dir(options.out, "--out")
     shard = parse_shard(options.shard)
     check_placement(options.device_map, options.attn_implementation)
     the_plan = plan(options)  # the input checks, before the imports of torch and pandas below
@@ -241,7 +279,9 @@ def run(options: RunOptions, console=None) -> dict:
     }
     stats = {"failed": 0, "done": 0, "skipped": len(cells) - len(todo), "out": str(options.out),
              "suite": the_plan.suite, "tasks": the_plan.tasks, "models": the_plan.models}
-    console.print(_announce(the_plan, len(todo), device) + f"; {threads or 'default'} CPU thread(s)",
+    for note in the_plan.notes:
+        console.print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
+    console.print(_announce(the_plan, cells, len(todo), shard, device) + f"; {threads or 'default'} CPU thread(s)",
                   markup=False, highlight=False, soft_wrap=True)
     with executor if todo else nullcontext():  # connects (Ray) before any row is written; not for a no-op rerun
         record_run(options.out, record)
@@ -251,21 +291,19 @@ def run(options: RunOptions, console=None) -> dict:
     return stats
 
 
-def _announce(the_plan: Plan, todo: int, device) -> str:
-    """The line before any work: how many cells, and how long the suite took where measured."""
-    cells = len(the_plan.cells)
+def _announce(the_plan: Plan, cells: list[Cell], todo: int, shard, device) -> str:
+    """The line before any work: this process's cells (a shard's own part only), how many
+    of them are done, and how long they take where the suite was measured for this grid."""
     what = f"suite {the_plan.suite}: " if the_plan.suite else ""
-    line = f"{what}{cells} cells ({len(the_plan.models)} models × {len(the_plan.tasks)} tasks × lengths × seeds)"
-    if todo < cells:
-        line += f", {cells - todo} already done, {todo} to run"
-    if the_plan.suite:
-        from pope_bench.sweep.suites import load_suite
-
-        suite = load_suite(the_plan.suite)
-        if suite.reference_seconds and cells:
-            estimate = suite.reference_seconds * todo / cells
-            line += f"; estimate ≈ {_minutes(estimate)} ({suite.reference_machine}"
-            line += ", a GPU is faster)" if device.type != "cpu" else ")"
+    part = f"shard {shard.label}: {len(cells)} of {len(the_plan.cells)}" if shard else f"{len(cells)}"
+    line = f"{what}{part} cells ({len(the_plan.models)} models × {len(the_plan.tasks)} tasks × lengths × seeds)"
+    if todo < len(cells):
+        line += f", {len(cells) - todo} already done, {todo} to run"
+    reference = the_plan.reference
+    if reference is not None and todo:
+        estimate = reference.seconds * todo / reference.cells
+        line += f"; estimate ≈ {_minutes(estimate)} ({reference.machine}"
+        line += ", a GPU is faster)" if device.type != "cpu" else ")"
     return line
 
 

@@ -20,6 +20,10 @@ from dataclasses import dataclass
 from pope_bench.core.errors import BadInput
 
 
+#: the most shards a sweep may be cut into: more than any scheduler's array
+MAX_SHARDS = 100_000
+
+
 @dataclass(frozen=True)
 class Shard:
     index: int
@@ -38,12 +42,12 @@ def parse_shard(text: str | None, env=os.environ) -> Shard | None:
         text, source = f"{env['RANK']}/{env['WORLD_SIZE']}", "RANK/WORLD_SIZE"
     if text is None:
         return None
-    match = re.fullmatch(r"(\d+)/(\d+)", text.strip())
+    match = re.fullmatch(r"([0-9]+)/([0-9]+)", text.strip())
     if not match:
         raise BadInput(f"{source} {text!r} must be i/n: shard i of n, numbered 0 … n−1 (e.g. 0/4)")
     index, count = int(match[1]), int(match[2])
-    if count < 1:
-        raise BadInput(f"{source} {text!r}: n must be at least 1")
+    if not 1 <= count <= MAX_SHARDS:
+        raise BadInput(f"{source} {text!r}: n must be from 1 to {MAX_SHARDS:,}")
     if index >= count:
         raise BadInput(f"{source} {text!r}: i must be below n (the shards of {count} are 0 … {count - 1})")
     return Shard(index, count) if count > 1 else None
@@ -58,9 +62,11 @@ def cell_cost(cell) -> int:
 def balanced_split(cells: list, parts: int) -> list[list]:
     """``cells`` dealt into ``parts`` lists of near-equal total cost (LPT: most expensive
     first, each to the least loaded part; ties by cell key and part number, so every
-    process computes the same split)."""
-    loads = [(0, part) for part in range(parts)]
-    split: list[list] = [[] for _ in range(parts)]
+    process computes the same split). Only the first ``len(cells)`` parts can hold a cell,
+    so only those are returned: ``--shard 0/1000000000`` allocates nothing for the rest."""
+    used = min(parts, len(cells))
+    loads = [(0, part) for part in range(used)]
+    split: list[list] = [[] for _ in range(used)]
     for cell in sorted(cells, key=lambda c: (-cell_cost(c), c.key)):
         load, part = heapq.heappop(loads)
         split[part].append(cell)
@@ -72,6 +78,7 @@ def select(cells: list, shard: Shard | None) -> list:
     """The cells shard ``shard`` runs (all of them without a shard), in plan order."""
     if shard is None:
         return cells
-    mine = {id(c) for c in balanced_split(cells, shard.count)[shard.index]}
+    split = balanced_split(cells, shard.count)
+    mine = {id(c) for c in (split[shard.index] if shard.index < len(split) else [])}
     return [c for c in cells if id(c) in mine]
 

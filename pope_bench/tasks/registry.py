@@ -47,7 +47,7 @@ def task_type_class(type_name: str) -> type[TaskType]:
     module, _, attr = target.partition(":")
     try:
         cls = getattr(importlib.import_module(module), attr)
-    except Exception as e:  # the plugin's own import error, whatever it is
+    except (Exception, SystemExit) as e:  # the plugin's own import error, whatever it is (sys.exit() too)
         raise BadInput(f"task type {type_name!r} failed to import ({type(e).__name__}: {e}); fix or remove the plugin") from None
     if not (isinstance(cls, type) and issubclass(cls, TaskType)):
         raise BadInput(f"task type {type_name!r} is not a pope_bench TaskType subclass")
@@ -66,8 +66,8 @@ def builtin_tasks_dir() -> Path:
 class TaskRegistry:
     definitions: dict[str, TaskDefinition] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
-    #: "user task X replaces the built-in" notes, printed by the CLI
-    notes: list[str] = field(default_factory=list)
+    #: by task name: "user task X replaces the built-in" notes, printed by `run` and `list tasks`
+    notes: dict[str, str] = field(default_factory=dict)
     builtin: set[str] = field(default_factory=set)
 
     def add(self, definition: TaskDefinition, builtin: bool = False) -> None:
@@ -77,7 +77,7 @@ class TaskRegistry:
             if name not in self.builtin:
                 raise BadInput(f"task {name!r} is defined twice ({first} and {definition.origin}); rename one")
             self.builtin.discard(name)
-            self.notes.append(f"task {name!r} from {definition.origin} replaces the built-in one")
+            self.notes[name] = f"task {name!r} from {definition.origin} replaces the built-in one"
         elif builtin:
             self.builtin.add(name)
         self.definitions[name] = definition
@@ -102,8 +102,9 @@ class TaskRegistry:
                     continue
                 for item in provided:
                     self.add(TaskDefinition.parse(item, origin))
-            except Exception as e:  # a plugin's import error must not take the others down
-                self.problems.append(f"{origin} failed: {type(e).__name__}: {e}")
+            except (Exception, SystemExit) as e:  # a plugin's failure (sys.exit() too) must not take the others down
+                package = ep.dist.name if ep.dist else ep.value
+                self.problems.append(f"{origin} of package {package!r} failed: {type(e).__name__}: {e}")
 
     def build(self, name: str) -> TaskType:
         if name not in self.definitions:

@@ -59,7 +59,8 @@ def test_a_user_task_with_a_builtin_name_replaces_it_with_a_note(tmp_path):
     write_task(tmp_path, "perplexity_text", "perplexity", corpus="kjv", tokens=64)
     found = discover([tmp_path])
     assert found.build("perplexity_text").params.tokens == 64
-    assert found.notes == [f"task 'perplexity_text' from {tmp_path / 'perplexity_text.yaml'} replaces the built-in one"]
+    assert found.notes == {"perplexity_text": f"task 'perplexity_text' from {tmp_path / 'perplexity_text.yaml'} "
+                                              "replaces the built-in one"}
     twice = tmp_path / "again"
     write_task(twice, "perplexity_text", "perplexity", corpus="kjv", tokens=32)
     with pytest.raises(BadInput, match="defined twice"):

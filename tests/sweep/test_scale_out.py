@@ -190,13 +190,13 @@ def test_ray_worker_that_keeps_dying_is_recorded_and_a_rerun_completes(ray_clust
 
 @pytest.mark.parametrize("args, words", [
     (["--shard", "2/2"], "must be below n"),
-    (["--shard", "0/0"], "at least 1"),
+    (["--shard", "0/0"], "n must be from 1 to"),
     (["--shard", "a/b"], "must be i/n"),
     (["--executor", "dask"], "not one of local, ray"),
     (["--ray-address", "127.0.0.1:1"], "apply to --executor ray"),
     (["--executor", "ray", "--ray-address", "127.0.0.1:1"], "unreachable"),
     (["--executor", "ray", "--ray-address", "nowhere"], "HOST:PORT"),
-    (["--executor", "ray", "--gpus-per-cell", "-1"], "0 or more"),
+    (["--executor", "ray", "--gpus-per-cell", "-1"], "a number from 0 to"),
     (["--device-map", "everywhere"], "not one of auto"),
     (["--attn-implementation", "fast"], "not one of auto"),
 ])

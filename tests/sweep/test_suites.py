@@ -36,8 +36,10 @@ def test_default_plan_is_small_and_paper_is_the_full_grid(tmp_path):
 
 
 def test_lengths_and_limit_override_a_suite():
-    name, sweeps = sweeps_for("default", [], [], "1x", 5)
+    name, sweeps, reference = sweeps_for("default", [], [], "1x", 5)
     assert name == "default" and {(s.lengths, s.limit) for s in sweeps} == {("1x", 5)}
+    assert reference is None  # measured for the suite's own lengths and limits, not these
+    assert sweeps_for("default", [], [], None, None).reference.cells == 24
 
 
 def test_model_alone_runs_the_default_tasks_that_suit_it(tiny_registry, tmp_path):
@@ -57,7 +59,7 @@ def test_bad_suite_use(tiny_registry, tmp_path, kwargs, words):
 def test_a_suite_file_is_checked_field_by_field(tmp_path):
     path = tmp_path / "mine.yaml"
     path.write_text(yaml.safe_dump({"name": "mine", "description": "x", "sweeps": [{"tasks": ["a"], "limts": 3}]}))
-    with pytest.raises(BadInput, match=r"sweeps\.0\.limts: Extra inputs"):
+    with pytest.raises(BadInput, match=r"unknown key 'sweeps\.0\.limts' \(did you mean limit"):
         load_suite(str(path))
 
 

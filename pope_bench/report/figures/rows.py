@@ -9,7 +9,6 @@ figures' captions.
 
 from __future__ import annotations
 
-import json
 import math
 import shlex
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ import pandas as pd
 
 from pope_bench.encodings import appearance
 from pope_bench.core.errors import BadInput
+from pope_bench.sweep.manifest import manifest_runs
 from pope_bench.sweep.results import CURVE_COLUMNS, ROW_KEY, load, results_folders
 from pope_bench.report.figures.specs import INDEX_COLUMNS, FigureSpec
 
@@ -68,14 +68,12 @@ def load_results(paths) -> ResultSet:
 def _commands(folders: list[Path]) -> dict[str, str]:
     commands = {}
     for folder in folders:
-        manifest = folder / "manifest.json"
-        if not manifest.exists():
-            continue
-        for run in json.loads(manifest.read_text()).get("runs", []):
-            argv = run.get("argv") or []
-            program = Path(argv[0]) if argv else Path()
-            if program.name == "pope-bench" or (program.name == "__main__.py" and program.parent.name == "pope_bench"):
-                commands[run["run_id"]] = "pope-bench " + shlex.join(argv[1:])
+        for run in manifest_runs(folder):
+            program = Path(run.argv[0]) if run.argv else Path()
+            is_ours = program.name == "pope-bench" or (program.name == "__main__.py"
+                                                        and program.parent.name == "pope_bench")
+            if is_ours and run.run_id is not None:
+                commands[run.run_id] = "pope-bench " + shlex.join(run.argv[1:])
     return commands
 
 

@@ -15,13 +15,13 @@ without it. A rerun tries it again.
 
 from __future__ import annotations
 
-import json
 import logging
 import socket
 from collections import Counter, defaultdict
 from dataclasses import replace
 
 from pope_bench.core.errors import BadInput
+from pope_bench.models.identity import load_key
 from pope_bench.models.placement import installed
 from pope_bench.sweep.shards import balanced_split, cell_cost
 from pope_bench.sweep.executors.worker import CellWorker, Settings, cell_rows, run_order
@@ -37,18 +37,47 @@ def run_cells(cells: list, settings: Settings):
         yield worker.run(cell)
 
 
+#: seconds to wait for a listener at --ray-address to connect and to answer as gRPC
+PROBE_SECONDS = 5
+#: the HTTP/2 client preface and an empty SETTINGS frame: every gRPC server (Ray's GCS and
+#: Ray Client both are) answers with a SETTINGS frame of its own
+HTTP2_HELLO = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\x00\x00\x00\x04\x00\x00\x00\x00\x00"
+
+
 def check_reachable(address: str) -> None:
-    """Refuse an address nothing listens on at once (``ray.init`` would wait for minutes)."""
+    """Refuse, in seconds, an address nothing listens on and one whose listener is not a
+    gRPC server (``ray.init`` would wait for minutes on the first and for ever on the second:
+    it retries a connection that never speaks Ray's protocol)."""
     if address == "auto":  # the cluster this machine belongs to (ray start); Ray says if there is none
         return
     host, _, port = address.removeprefix("ray://").rpartition(":")
-    if not host or not port.isdigit():
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
         raise BadInput(f"--ray-address {address!r} must be HOST:PORT, ray://HOST:PORT or auto")
     try:
-        socket.create_connection((host, int(port)), timeout=5).close()
+        with socket.create_connection((host, int(port)), timeout=PROBE_SECONDS) as conn:
+            conn.sendall(HTTP2_HELLO)
+            answer = _receive(conn, 9)
     except OSError as e:
         raise BadInput(f"--ray-address {address} is unreachable ({e.strerror or e}); start the cluster "
                        "(`ray start --head`) or leave --ray-address out to start a local one") from None
+    if len(answer) < 9 or answer[3] != 0x04:  # a frame header: 3 bytes length, 1 byte type (4: SETTINGS)
+        raise BadInput(f"--ray-address {address} answers, but not as a Ray cluster (no gRPC reply in "
+                       f"{PROBE_SECONDS} s); give the head node's GCS port (`ray start --head` prints it, "
+                       "default 6379) or ray://HOST:10001")
+
+
+def _receive(conn: socket.socket, size: int) -> bytes:
+    """Up to ``size`` bytes, less when the peer closes or stays silent for the timeout."""
+    data = b""
+    try:
+        while len(data) < size:
+            chunk = conn.recv(size - len(data))
+            if not chunk:
+                break
+            data += chunk
+    except TimeoutError:
+        pass
+    return data
 
 
 class RayExecutor:
@@ -145,9 +174,9 @@ def unloaded(cells: list) -> list:
 def groups(cells: list, slots: int) -> list[list]:
     """Cells cut into tasks: by loaded model, then each model's cells into a number of
     cost-balanced groups proportional to its share of the sweep's cost, biggest first."""
-    by_model: dict[tuple, list] = defaultdict(list)
+    by_model: dict[str, list] = defaultdict(list)
     for cell in cells:
-        by_model[(cell.entry.name, json.dumps(cell.entry.scaling_for(cell.length), sort_keys=True))].append(cell)
+        by_model[load_key(cell.fingerprint, cell.entry.scaling_for(cell.length))].append(cell)
     total = sum(cell_cost(c) for c in cells)
     out = []
     for model_cells in by_model.values():

@@ -9,7 +9,6 @@ and so does every cell of a model that fails to load: the sweep goes on.
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from dataclasses import dataclass
@@ -51,8 +50,9 @@ class CellWorker:
         self.settings = settings
         self.device = resolve_device(settings.device)
         self.dtype = resolve_dtype(settings.dtype, self.device)
-        self._loaded: dict[tuple, object] = {}
-        self._load_failure: dict[tuple, tuple[str, str]] = {}
+        #: by load key (:func:`~..registry.identity.load_key`), never by display name
+        self._loaded: dict[str, object] = {}
+        self._load_failure: dict[str, tuple[str, str]] = {}
         #: tokens per pass that fit, per (model, task): found at the longest length, kept below
         self._token_budget: dict[tuple, int] = {}
 
@@ -69,9 +69,10 @@ class CellWorker:
     def _model(self, cell):
         """(loaded model, None) or (None, (status, error)) when it cannot be loaded."""
         from pope_bench.models import loading
+        from pope_bench.models.identity import load_key
 
         scaling = cell.entry.scaling_for(cell.length)
-        key = (cell.entry.name, json.dumps(scaling, sort_keys=True))
+        key = load_key(cell.fingerprint, scaling)
         if key in self._load_failure:
             return None, self._load_failure[key]
         if key not in self._loaded:
@@ -92,7 +93,7 @@ class CellWorker:
         """(metrics, status, error). With --batch-size auto a cell starts from the
         tokens-per-pass budget for its device, lowered for good by every out-of-memory (so a
         budget found at a long length carries to the shorter ones), halving down to 1."""
-        budget_key = (cell.entry.name, cell.task.name)
+        budget_key = (cell.fingerprint, cell.task.name)
         budget = self._token_budget.get(budget_key, AUTO_BATCH_TOKENS.get(lm.device.type, 512))
         batch = self.settings.batch_size or max(1, budget // cell.length)
         while True:

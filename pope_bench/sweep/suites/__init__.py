@@ -5,8 +5,13 @@ paper's grid. A suite is a list of *sweeps*, each a set of tasks × models × le
 own example cap, because a short suite wants few examples of a cheap task and few tokens
 of an expensive one. ``models`` left out means every registered checkpoint that suits the
 task; ``lengths`` left out, the task's ``default_lengths``. ``reference_seconds`` is the
-suite's measured wall time on ``reference_machine``, the basis of the estimate a run
-prints before it starts.
+suite's measured wall time for its ``reference_cells`` cells on ``reference_machine``: a run
+prints an estimate from it only when it plans exactly that grid (no ``--lengths`` or
+``--limit`` override, the same number of cells), never for a grid it was not measured on.
+
+A suite file (``--suite my.yaml``) may have any ``name``: it is read through the schema
+reader like every input file and is never looked up again by its name, so ``name: paper``
+in a file does not borrow the bundled paper suite's estimate.
 """
 
 from __future__ import annotations
@@ -14,16 +19,16 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from typing import NamedTuple
+
+from pydantic import Field, PositiveInt
 
 from pope_bench.core.errors import BadInput, closest
+from pope_bench.core.schema import StrictModel, read_yaml, validate
 
 
-class Sweep(BaseModel):
+class Sweep(StrictModel):
     """tasks × models × lengths, with one cap on examples (or scored tokens) per cell."""
-
-    model_config = ConfigDict(extra="forbid")
 
     tasks: list[str] = Field(min_length=1)
     models: list[str] | None = None
@@ -33,12 +38,14 @@ class Sweep(BaseModel):
     only_suited: bool = False
 
 
-class Suite(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Suite(StrictModel):
+    """A named list of sweeps, with the wall time measured for its grid."""
 
-    name: str
+    name: str = Field(min_length=1)
     description: str
-    reference_seconds: float | None = Field(default=None, gt=0)
+    reference_seconds: float | None = Field(default=None, gt=0, allow_inf_nan=False)
+    #: how many cells reference_seconds was measured for: the estimate's grid
+    reference_cells: PositiveInt | None = None
     reference_machine: str = ""
     sweeps: list[Sweep] = Field(min_length=1)
 
@@ -55,31 +62,46 @@ def load_suite(name: str) -> Suite:
     """A bundled suite by name, or a suite YAML file by path."""
     files = bundled()
     path = files.get(name) or (Path(name) if name.endswith((".yaml", ".yml")) else None)
-    if path is None or not path.is_file():
+    if path is None:
         raise BadInput(f"unknown suite {name!r}{closest(name, files)}; known: {', '.join(files)} "
                        "(`pope-bench list suites`) or a suite .yaml file")
-    try:
-        data = yaml.safe_load(path.read_text())
-        return Suite.model_validate(data)
-    except yaml.YAMLError as e:
-        raise BadInput(f"suite {path} is not valid YAML ({str(e).splitlines()[0]})") from None
-    except ValidationError as e:
-        first = e.errors()[0]
-        where = ".".join(str(x) for x in first["loc"]) or "(top level)"
-        raise BadInput(f"suite {path}: {where}: {first['msg']}") from None
+    return validate(Suite, read_yaml(path, "suite"), f"suite {path}")
+
+
+class Reference(NamedTuple):
+    """A suite's measured wall time, for the grid it was measured on."""
+
+    seconds: float
+    cells: int
+    machine: str
+
+
+class Chosen(NamedTuple):
+    """What ``run`` sweeps: the suite's label (its name, or its file), its sweeps, and its
+    reference time when the grid is the one it was measured for."""
+
+    suite: str | None
+    sweeps: list[Sweep]
+    reference: Reference | None = None
 
 
 def sweeps_for(suite: str | None, models: list[str], tasks: list[str], lengths: str | None,
-               limit: int | None) -> tuple[str | None, list[Sweep]]:
-    """(suite name or None, sweeps) of a ``run``: a suite (``--suite``, or ``default`` when
-    neither -m nor -t is given; --lengths/--limit override its own), or one ad-hoc sweep."""
+               limit: int | None) -> Chosen:
+    """The sweeps of a ``run``: a suite (``--suite``, or ``default`` when neither -m nor -t
+    is given; --lengths/--limit override its own, and then its reference time no longer
+    applies), or one ad-hoc sweep."""
     if suite is not None and (models or tasks):
         raise BadInput(f"--suite {suite} fixes its models and tasks; drop -m/-t, or drop --suite to choose them")
     if not models and not tasks:
-        chosen = load_suite(suite or "default")
+        name = suite or "default"
+        chosen = load_suite(name)
         overrides = {k: v for k, v in (("lengths", lengths), ("limit", limit)) if v is not None}
-        return chosen.name, [s.model_copy(update=overrides) for s in chosen.sweeps]
+        label = chosen.name if name in bundled() else f"{chosen.name} ({name})"
+        measured = chosen.reference_seconds and chosen.reference_cells and not overrides
+        reference = Reference(chosen.reference_seconds, chosen.reference_cells, chosen.reference_machine) \
+            if measured else None
+        return Chosen(label, [s.model_copy(update=overrides) for s in chosen.sweeps], reference)
     if not tasks:  # -m alone: the default suite's tasks, those that suit the models
         tasks = load_suite("default").task_names()
-        return None, [Sweep(tasks=tasks, models=models, lengths=lengths, limit=limit, only_suited=True)]
-    return None, [Sweep(tasks=tasks, models=models or None, lengths=lengths, limit=limit)]
+        return Chosen(None, [Sweep(tasks=tasks, models=models, lengths=lengths, limit=limit, only_suited=True)])
+    return Chosen(None, [Sweep(tasks=tasks, models=models or None, lengths=lengths, limit=limit)])
