@@ -47,6 +47,10 @@ def require_reachable_hub(name: str, known=()) -> None:
     if hub_reachable():
         return
     why = "HF_HUB_OFFLINE is set" if hub_offline() else f"{hub_endpoint()} does not answer"
+    hint = closest(name, known)
+    if hint:  # a misspelled registry name: suggest the name, not downloading the typo
+        raise BadInput(f"model {name!r} is not in the registry{hint} or a folder (and the Hugging Face hub is "
+                       f"unreachable, {why}, so it cannot be a hub id here); see `pope-bench list models`")
     raise BadInput(f"model {name!r} is not in the registry{closest(name, known)} or a folder, and the Hugging Face "
                    f"hub is unreachable ({why}); download it elsewhere (`hf download {name.partition('@')[0]}`) "
                    "and pass its folder to --model, or add it to checkpoints.yaml with path:")

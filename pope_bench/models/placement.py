@@ -40,13 +40,23 @@ def installed(module: str) -> bool:
     return True
 
 
+def accelerate_usable() -> bool:
+    """Whether transformers will use accelerate — asked of transformers itself (its version
+    check), not of the import system: an accelerate too old for transformers imports fine,
+    and deciding "present" by import while transformers decides "absent" fails every load."""
+    from transformers.utils import is_accelerate_available
+
+    return is_accelerate_available()
+
+
 def check_placement(device_map: str | None, attn_implementation: str) -> None:
     """The options alone, before the grid is planned."""
     if device_map is not None:
         if device_map not in DEVICE_MAPS:
             raise BadInput(f"--device-map {device_map!r} is not one of {', '.join(DEVICE_MAPS)}")
-        if not installed("accelerate"):
-            raise BadInput("--device-map needs accelerate: pip install 'pope-bench[accelerate]'")
+        if not accelerate_usable():
+            raise BadInput("--device-map needs accelerate (a version transformers accepts): "
+                           "pip install -U 'pope-bench[accelerate]'")
     if attn_implementation not in ATTENTION:
         raise BadInput(f"--attn-implementation {attn_implementation!r} is not one of {', '.join(ATTENTION)}")
     package = ATTENTION_PACKAGES.get(attn_implementation)
@@ -87,5 +97,5 @@ def placement_kwargs(device_map: str | None, device: torch.device) -> dict:
     """``from_pretrained`` keyword arguments that put the weights where they run."""
     if device_map is not None:
         return {"device_map": device_map}
-    return {"device_map": {"": str(device)}} if installed("accelerate") else {}
+    return {"device_map": {"": str(device)}} if accelerate_usable() else {}
 

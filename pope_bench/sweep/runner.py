@@ -198,7 +198,13 @@ def _models_for(task: TaskType, sweep, entries: dict, registry: dict, options: R
         if not sweep.only_suited:
             for entry in named:
                 if not task.suits(entry):
-                    task.check_model(_Probe(entry))
+                    try:
+                        task.check_model(_Probe(entry))
+                    except BadInput as e:
+                        fits = [name for name, other in registry.items() if task.suits(other)]
+                        would = f"; registered models that would do: {', '.join(fits[:8])}" if fits else \
+                            "; no registered model suits it (see `pope-bench list tasks`)"
+                        raise BadInput(f"{e}{would}") from None
         return [e for e in named if task.suits(e)]
     chosen = [e for e in registry.values() if task.suits(e)]
     if not chosen and options.tasks:  # a suite just leaves such a task out

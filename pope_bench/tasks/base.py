@@ -115,9 +115,9 @@ class TaskType:
     def check_model(self, lm) -> None:
         if not self.suits(lm.entry):
             raise BadInput(
-                f"task {self.name!r} needs a {self.domain} model"
+                f"task {self.name!r} needs {a_or_an(self.domain)} {self.domain} model"
                 + (f" with tokenizer {self.params.tokenizer!r}" if self.params.tokenizer else "")
-                + f"; {lm.entry.name!r} is a {lm.entry.domain} model ({lm.entry.tokenizer})"
+                + f"; {lm.entry.name!r} is {a_or_an(lm.entry.domain)} {lm.entry.domain} model ({lm.entry.tokenizer})"
             )
 
     def check_cell(self, length: int, limit: int | None) -> None:
@@ -138,3 +138,7 @@ class TaskType:
 
     def evaluate(self, lm, length: int, seed: int, limit: int | None, batch_size: int) -> list[Metric]:
         raise NotImplementedError
+
+
+def a_or_an(word: str) -> str:
+    return "an" if word[:1].lower() in "aeiou" else "a"

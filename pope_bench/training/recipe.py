@@ -83,7 +83,9 @@ class ModelSection(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _only_known_keys(cls, data):
-        if isinstance(data, dict):
+        # the encodings (and so the plugins) are asked only about keys that are not the shape's:
+        # importing this module, or a recipe of plain shape keys, loads no plugin
+        if isinstance(data, dict) and any(key not in cls.model_fields for key in data):
             valid = [*cls.model_fields, *sorted(encoding_field_names())]
             for key in data:
                 if key not in valid:

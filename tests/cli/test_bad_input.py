@@ -148,7 +148,115 @@ def world(tmp_path_factory, save_tiny_model) -> Path:
     write_yaml(world / "specs" / "table-no-length.yaml", {"kind": "table", "title": "t",
                                                           "columns": [{"task": "x", "metric": "m"}]})
     (world / "cwd").mkdir()
+    build_hostile(world)
     return world
+
+
+BOMB = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, "
+    f"*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n" for i in range(8))
+REPO = Path(__file__).resolve().parents[2]
+GOOD_ROW = {"cell_key": "k", "model": "m", "pe": "rope", "scaling": "none", "train_length": 32, "task": "perplexity_text",
+            "metric": "perplexity", "length": 32, "length_ratio": 1.0, "value": 1.5, "n": 10, "seed": 0, "status": "ok",
+            "run_id": "r1", "timestamp": "2026-01-01T00:00:00+00:00"}
+
+
+def build_hostile(world: Path) -> None:
+    """Files a user makes by mistake or on purpose: pipes where files belong, alias bombs,
+    files too big, rows and manifests of the wrong shape, training folders cut short."""
+    import os
+
+    hostile = world / "hostile"
+    hostile.mkdir()
+    (hostile / "bomb.yaml").write_text(BOMB)
+    (hostile / "loop.yaml").write_text("models: &a [*a]\n")
+    (hostile / "deep.yaml").write_text("[" * 5000 + "]" * 5000 + "\n")
+    (hostile / "latin1.yaml").write_bytes("name: caf\xe9\n".encode("latin-1"))
+    (hostile / "empty.yaml").write_text("")
+    (hostile / "list.yaml").write_text("- 1\n- 2\n")
+    (hostile / "folder.yaml").mkdir()
+    os.mkfifo(hostile / "pipe.yaml")
+    with open(hostile / "huge.yaml", "wb") as f:  # sparse: 17 MiB of nothing, written in no time
+        f.truncate(17 * 2**20)
+    suite = {"name": "mine", "description": "d", "sweeps": [{"tasks": ["perplexity_text"], "models": ["rope-tiny"]}]}
+    suites = world / "suites"
+    write_yaml(suites / "typo.yaml", {**suite, "sweps": []})
+    write_yaml(suites / "negative-time.yaml", {**suite, "reference_seconds": -1})
+    write_yaml(suites / "no-sweeps.yaml", {**suite, "sweeps": []})
+    write_yaml(suites / "sweep-typo.yaml", {**suite, "sweeps": [{"tasks": ["perplexity_text"], "model": ["x"]}]})
+    write_yaml(suites / "zero-limit.yaml", {**suite, "sweeps": [{"tasks": ["perplexity_text"], "limit": 0}]})
+    write_yaml(suites / "no-tasks.yaml", {**suite, "sweeps": [{"tasks": []}]})
+    write_yaml(suites / "nameless.yaml", {k: v for k, v in suite.items() if k != "name"})
+    # task folders with a pipe, a bomb, an empty and a list file; task types that are no task types
+    for name, source in (("pipe", hostile / "pipe.yaml"), ("bomb", hostile / "bomb.yaml"),
+                         ("empty", hostile / "empty.yaml"), ("list", hostile / "list.yaml")):
+        folder = world / "tasks" / f"hostile-{name}"
+        folder.mkdir(parents=True)
+        (folder / "t.yaml").symlink_to(source)
+    base_task = {"type": "perplexity", "default_lengths": "1x", "params": {"corpus": "kjv", "tokens": 64}}
+    task_dir(world, "type-function", {**base_task, "name": "t", "type": "os:getcwd"})
+    task_dir(world, "type-missing-module", {**base_task, "name": "t", "type": "no_such_module_xyz:Task"})
+    task_dir(world, "type-exits", {**base_task, "name": "t", "type": "exits_on_import:Task"})
+    task_dir(world, "type-raises", {**base_task, "name": "t", "type": "raises_on_import:Task"})
+    pymods = world / "pymods"
+    pymods.mkdir()
+    (pymods / "exits_on_import.py").write_text("import sys\nsys.exit(0)\n")
+    (pymods / "raises_on_import.py").write_text("raise RuntimeError('plugin broke')\n")
+    # two different checkpoints in folders of one name
+    save_tiny(world / "twins" / "a" / "ck", "rope", seed=1)
+    save_tiny(world / "twins" / "b" / "ck", "rope", seed=2)
+    # results folders written by someone else
+    outs = world / "outs"
+
+    def rows_folder(name: str, *rows, manifest=None, raw: bytes | None = None):
+        folder = outs / name
+        folder.mkdir()
+        (folder / "results.jsonl").write_bytes(raw if raw is not None else
+                                              "".join(json.dumps(r) + "\n" for r in rows).encode())
+        if manifest is not None:
+            (folder / "manifest.json").write_bytes(manifest if isinstance(manifest, bytes) else json.dumps(manifest).encode())
+
+    rows_folder("length-string", {**GOOD_ROW, "length": "32"})
+    rows_folder("value-list", {**GOOD_ROW, "value": [1, 2]})
+    rows_folder("unknown-column", {**GOOD_ROW, "colour": "red"})
+    rows_folder("model-number", {**GOOD_ROW, "model": 7})
+    rows_folder("bool-seed", {**GOOD_ROW, "seed": True})
+    rows_folder("manifest-list", GOOD_ROW, manifest=[])
+    rows_folder("manifest-runs-strings", GOOD_ROW, manifest={"runs": ["a", "b"]})
+    rows_folder("manifest-tasks-list", GOOD_ROW, manifest={"runs": [{"run_id": "r1", "tasks": ["perplexity_text"]}]})
+    rows_folder("manifest-run-id-number", GOOD_ROW, manifest={"runs": [{"run_id": 5, "argv": ["pope-bench"]}]})
+    rows_folder("manifest-argv-string", GOOD_ROW, manifest={"runs": [{"run_id": "r1", "argv": "pope-bench run"}]})
+    rows_folder("manifest-garbage", GOOD_ROW, manifest=b"\xff\xfe garbage")
+    rows_folder("manifest-no-runs", GOOD_ROW, manifest={"runz": []})
+    rows_folder("only-garbage", raw=b"\x00\x01\x02\n\x03\n")
+    pipe_rows = outs / "pipe-rows"
+    pipe_rows.mkdir()
+    os.mkfifo(pipe_rows / "results.jsonl")
+    # training folders cut short or of the wrong shape
+    source = REPO / "checkpoints" / "pope-text-tiny"
+    recipe = (source / "recipe.yaml").read_text()
+    header = (source / "training_curve.csv").read_text().splitlines()[0]
+    runs = world / "trainings"
+
+    def training(name: str, curve: str, recipe_text: str = recipe, config: str | None = '{"pe": "pope"}'):
+        folder = runs / name
+        folder.mkdir(parents=True)
+        (folder / "training_curve.csv").write_text(curve)
+        (folder / "recipe.yaml").write_text(recipe_text)
+        if config is not None:
+            (folder / "config.json").write_text(config)
+
+    training("header-only", header + "\n")
+    training("recipe-list", header + "\n100,0.001,2.0,1.5,100\n", "- data\n- model\n")
+    training("curriculum-word", header + "\n100,0.001,2.0,1.5,100\n",
+             recipe.replace("data:\n  kind: corpus\n  corpus: kjv", "data:\n  kind: tasks\n  tasks: [indirect_indexing]\n"
+                            "  curriculum: [{until_step: ten, scale: 0.5}]"))
+    training("step-word", header + "\nten,0.001,2.0,1.5,100\n")
+    training("no-val-loss", "step,lr\n100,0.001\n")
+    training("recipe-bomb", header + "\n100,0.001,2.0,1.5,100\n", BOMB)
+    training("config-list", header + "\n100,0.001,2.0,1.5,100\n", config="[1]")
+    training("config-garbage", header + "\n100,0.001,2.0,1.5,100\n", config="{nope")
+    training("good", header + "\n100,0.001,2.0,1.5,100\n")
 
 
 R = "registries"
@@ -320,6 +428,186 @@ CASES = {
 }
 
 
+H = "hostile"
+LONG = "x" * 300  # one name over the 255 bytes a file system takes
+BAD_UTF8 = b"runs-\xff".decode("utf-8", "surrogateescape")  # what Python makes of a non-UTF-8 argument
+
+
+def registry_file(path_in_world: str, *rest):
+    return lambda w: [*RUN, str(w / path_in_world), *rest]
+
+
+def suite_file(name: str):
+    return lambda w: [*RUN, str(w / R / "good.yaml"), "--suite", str(w / "suites" / f"{name}.yaml")]
+
+
+def hostile_suite(name: str):
+    return lambda w: [*RUN, str(w / R / "good.yaml"), "--suite", str(w / H / f"{name}.yaml")]
+
+
+def with_tasks(folder: str, task: str = "t"):
+    return lambda w: [*good(w)[:-1], task, "--tasks-dir", str(w / "tasks" / folder)]
+
+
+def plot(folder: str, *rest):
+    return lambda w: ["plot", str(w / "outs" / folder), *rest]
+
+
+def figures(folder: str, *rest):
+    return lambda w: ["figures", "fig2", "--results", str(w / "outs" / folder), *out(w, "f-" + folder), *rest]
+
+
+def curves(folder: str, *rest):
+    return lambda w: ["training-curves", str(w / "trainings" / folder), *out(w, "c-" + folder), *rest]
+
+
+def train(*rest):
+    return lambda w: ["train", "text-tiny", "--pe", "rope", *rest]
+
+
+HOSTILE_CASES = {
+    # numbers that parse but make no sense
+    "a billion shards": (lambda w: [*good(w), "--shard", "0/1000000000"], "n must be from 1 to"),
+    "shard index past the count": (lambda w: [*good(w), "--shard", "2/2"], "i must be below n"),
+    "negative shard": (lambda w: [*good(w), "--shard", "-1/2"], "must be i/n"),
+    "shard in words": (lambda w: [*good(w), "--shard", "first/second"], "must be i/n"),
+    "shard in arabic digits": (lambda w: [*good(w), "--shard", "٠/٢"], "must be i/n"),
+    "shard without a count": (lambda w: [*good(w), "--shard", "0/"], "must be i/n"),
+    "gpus per cell nan": (lambda w: [*good(w), "--executor", "ray", "--gpus-per-cell", "nan"], "--gpus-per-cell must be"),
+    "gpus per cell infinite": (lambda w: [*good(w), "--executor", "ray", "--gpus-per-cell", "inf"],
+                               "--gpus-per-cell must be"),
+    "gpus per cell negative": (lambda w: [*good(w), "--executor", "ray", "--gpus-per-cell", "-0.5"],
+                               "--gpus-per-cell must be"),
+    "gpus per cell a million": (lambda w: [*good(w), "--executor", "ray", "--gpus-per-cell", "1e6"],
+                                "--gpus-per-cell must be"),
+    "threads past int32": (lambda w: [*good(w), "--threads", "2147483648"], "up to 1024"),
+    "negative threads for run": (lambda w: [*good(w), "--threads", "-3"], "--threads must be a positive integer"),
+    "limit past int32": (lambda w: [*good(w), "--limit", "99999999999"], "--limit must be a positive integer up to"),
+    "negative limit": (lambda w: [*good(w), "--limit", "-5"], "--limit must be a positive integer"),
+    "batch of a trillion": (lambda w: [*good(w), "--batch-size", "1000000000000"], "up to"),
+    "fractional batch": (lambda w: [*good(w), "--batch-size", "1.5"], "--batch-size '1.5'"),
+    "batch in arabic digits": (lambda w: [*good(w), "--batch-size", "١٢"], "must be auto or a positive integer"),
+    "ray port out of range": (lambda w: [*good(w), "--executor", "ray", "--ray-address", "127.0.0.1:99999"],
+                              "must be HOST:PORT"),
+    "ray address without a port": (lambda w: [*good(w), "--executor", "ray", "--ray-address", "head:"],
+                                   "must be HOST:PORT"),
+    # output places
+    "out name too long": (lambda w: [*good(w), "--out", str(w / "outs" / LONG)], "longer than 255 bytes"),
+    "out path too long": (lambda w: [*good(w), "--out", str(w / "outs" / "/".join(["d" * 200] * 25))],
+                          "the path is too long"),
+    "out under a file": (lambda w: [*good(w), "--out", str(w / "outs" / "a-file" / "sub")], "is a file, so no folder"),
+    "out not utf-8": (lambda w: [*good(w), "--out", str(w / "outs" / BAD_UTF8)], "is not UTF-8 text"),
+    "train out name too long": (lambda w: ["train", "text-tiny", "--pe", "rope", "--out", str(w / "outs" / LONG)],
+                                "longer than 255 bytes"),
+    "train out under a file": (lambda w: ["train", "text-tiny", "--pe", "rope", "--out",
+                                          str(w / "outs" / "a-file" / "ck")], "is a file, so no folder"),
+    "train out not utf-8": (lambda w: ["train", "text-tiny", "--pe", "rope", "--out", str(w / "outs" / BAD_UTF8)],
+                            "is not UTF-8 text"),
+    "train threads past the cap": (lambda w: ["train", "text-tiny", "--pe", "rope", *out(w, "t20"), "--threads",
+                                              "100000"], "up to 1024"),
+    "plot out is a file": (lambda w: ["plot", str(w / "outs" / "length-string"), "--out", str(w / "outs" / "a-file")],
+                           "is a file"),
+    "figures out is a file": (lambda w: ["figures", "fig2", "--results", str(w / "outs" / "length-string"), "--out",
+                                         str(w / "outs" / "a-file")], "is a file"),
+    "figures cp to a file": (lambda w: ["figures", "cp", "fig2", "--to", str(w / "outs" / "a-file")], "is a file"),
+    "figures out name too long": (lambda w: ["figures", "fig2", "--results", str(w / "outs" / "length-string"),
+                                             "--out", str(w / "outs" / LONG)], "longer than 255 bytes"),
+    "curves out is a file": (lambda w: ["training-curves", str(w / "trainings" / "good"), "--out",
+                                        str(w / "outs" / "a-file")], "is a file"),
+    "curves name climbs out": (curves("good", "--name", "../../x"), "is not a valid name"),
+    "curves name absolute": (curves("good", "--name", "/tmp/x"), "is not a valid name"),
+    "curves name empty": (curves("good", "--name", ""), "is not a valid name"),
+    "starter folder is a file": (lambda w: ["tasks", "new", "t", "--folder", str(w / "outs" / "a-file")], "is a file"),
+    "starter folder name too long": (lambda w: ["tasks", "new", "t", "--folder", str(w / "outs" / LONG)],
+                                     "longer than 255 bytes"),
+    # models that share a name
+    "two folders named ck": (lambda w: [*RUN, str(w / R / "good.yaml"), "-m", str(w / "twins" / "a" / "ck"), "-m",
+                                        str(w / "twins" / "b" / "ck"), "-t", "perplexity_text", "--lengths", "32"],
+                             "two different models would both be named 'ck'"),
+    "a folder named like a registry entry": (lambda w: [*RUN, str(w / R / "good.yaml"), "-m", "rope-tiny", "-m",
+                                                        str(w / "twins" / "a" / "ck"), "-m", str(w / "twins" / "b" / "ck"),
+                                                        "-t", "perplexity_text"], "both be named 'ck'"),
+    "unsuitable task names the models that would do": (lambda w: [*good(w)[:-1], "indirect_indexing"],
+                                                       "needs an indexing model"),
+    # suite files
+    "suite file key typo": (suite_file("typo"), "unknown key 'sweps' (did you mean sweeps"),
+    "suite negative reference time": (suite_file("negative-time"), "reference_seconds: Input should be greater than 0"),
+    "suite without sweeps": (suite_file("no-sweeps"), "sweeps: List should have at least 1 item"),
+    "suite sweep key typo": (suite_file("sweep-typo"), "unknown key 'sweeps.0.model' (did you mean models"),
+    "suite zero limit": (suite_file("zero-limit"), "sweeps.0.limit: Input should be greater than or equal to 1"),
+    "suite sweep without tasks": (suite_file("no-tasks"), "sweeps.0.tasks: List should have at least 1 item"),
+    "suite without a name": (suite_file("nameless"), "name is required"),
+    "suite file missing": (suite_file("missing"), "does not exist"),
+    "suite alias bomb": (hostile_suite("bomb"), "expands to more than"),
+    "suite is a pipe": (hostile_suite("pipe"), "is not a regular file"),
+    "suite is a folder": (hostile_suite("folder"), "is a folder, not a file"),
+    "suite not utf-8": (hostile_suite("latin1"), "is not UTF-8"),
+    "suite empty": (hostile_suite("empty"), "Input should be a valid dictionary"),
+    "suite a list": (hostile_suite("list"), "Input should be a valid dictionary"),
+    "suite too big": (hostile_suite("huge"), "more than the 16,777,216"),
+    # registries and task files no reader should hang on
+    "registry alias bomb": (registry_file(f"{H}/bomb.yaml"), "expands to more than"),
+    "registry alias loop": (registry_file(f"{H}/loop.yaml"), "expands to more than"),
+    "registry nested too deeply": (registry_file(f"{H}/deep.yaml"), "nested too deeply"),
+    "registry is a pipe": (registry_file(f"{H}/pipe.yaml"), "is not a regular file"),
+    "registry is a folder": (registry_file(f"{H}/folder.yaml"), "is a folder, not a file"),
+    "registry too big": (registry_file(f"{H}/huge.yaml"), "bytes, more than"),
+    "registry empty": (registry_file(f"{H}/empty.yaml"), "must be a mapping with one key, models:"),
+    "list models of a pipe": (lambda w: ["list", "models", "--checkpoints", str(w / H / "pipe.yaml")],
+                              "is not a regular file"),
+    "task file is a pipe": (with_tasks("hostile-pipe"), "is not a regular file"),
+    "task file alias bomb": (with_tasks("hostile-bomb"), "expands to more than"),
+    "task file empty": (with_tasks("hostile-empty"), "Input should be a valid dictionary"),
+    "task file a list": (with_tasks("hostile-list"), "Input should be a valid dictionary"),
+    "list tasks over a bomb": (lambda w: ["list", "tasks", "--tasks-dir", str(w / "tasks" / "hostile-bomb")],
+                               "expands to more than"),
+    "task type is a function": (with_tasks("type-function"), "is not a pope_bench TaskType subclass"),
+    "task type of a missing module": (with_tasks("type-missing-module"), "failed to import (ModuleNotFoundError"),
+    "task type that exits on import": (with_tasks("type-exits"), "failed to import (SystemExit"),
+    "task type that raises on import": (with_tasks("type-raises"), "failed to import (RuntimeError: plugin broke"),
+    "tasks-dir missing": (lambda w: [*good(w), "--tasks-dir", str(w / "tasks" / "nope")], "is not a folder"),
+    "recipe alias bomb": (lambda w: ["train", str(w / H / "bomb.yaml"), "--pe", "rope", *out(w, "t21")],
+                          "expands to more than"),
+    "recipe is a pipe": (lambda w: ["train", str(w / H / "pipe.yaml"), "--pe", "rope", *out(w, "t22")],
+                         "is not a regular file"),
+    "recipe empty": (lambda w: ["train", str(w / H / "empty.yaml"), "--pe", "rope", *out(w, "t23")],
+                     "must be a mapping"),
+    "recipe not utf-8": (lambda w: ["train", str(w / H / "latin1.yaml"), "--pe", "rope", *out(w, "t24")],
+                         "is not UTF-8"),
+    # rows and manifests written by someone else
+    "plot a length that is a string": (plot("length-string"), "line 1: length: Input should be a valid integer"),
+    "plot a value that is a list": (plot("value-list"), "line 1: value: Input should be a valid number"),
+    "plot an unknown column": (plot("unknown-column"), "unknown key 'colour'"),
+    "plot a model that is a number": (plot("model-number"), "model: Input should be a valid string"),
+    "plot a seed that is a boolean": (plot("bool-seed"), "seed: Input should be a valid integer"),
+    "plot a manifest that is a list": (plot("manifest-list"), "not a pope-bench manifest"),
+    "plot a manifest of strings": (plot("manifest-runs-strings"), "runs.0: Input should be a valid dictionary"),
+    "plot a manifest whose tasks are a list": (plot("manifest-tasks-list"), "runs.0.tasks: Input should be a valid dict"),
+    "plot a garbage manifest": (plot("manifest-garbage"), "is not UTF-8"),
+    "plot a manifest without runs": (plot("manifest-no-runs"), "not a pope-bench manifest"),
+    "plot rows that are all garbage": (plot("only-garbage"), "line 1 is not a result row"),
+    "plot rows that are a pipe": (plot("pipe-rows"), "is not a regular file"),
+    "figures over a run id that is a number": (figures("manifest-run-id-number"), "runs.0.run_id: Input should be a valid string"),
+    "figures over argv that is a string": (figures("manifest-argv-string"), "runs.0.argv: Input should be a valid list"),
+    "figures over a length that is a string": (figures("length-string"), "length: Input should be a valid integer"),
+    "figures spec alias bomb": (lambda w: ["figures", str(w / H / "bomb.yaml"), "--results", str(w / "outs" / "length-string"),
+                                           *out(w, "f9")], "expands to more than"),
+    "figures spec is a pipe": (lambda w: ["figures", str(w / H / "pipe.yaml"), "--results",
+                                          str(w / "outs" / "length-string"), *out(w, "f10")], "is not a regular file"),
+    "run over rows with a string length": (lambda w: [*good(w), *out(w, "length-string")], "length: Input should be"),
+    # training folders cut short or of the wrong shape
+    "curve with only its header": (curves("header-only"), "holds no evaluation yet"),
+    "curve recipe a list": (curves("recipe-list"), "not a readable training run: recipe.yaml"),
+    "curve recipe curriculum step a word": (curves("curriculum-word"), "until_step: Input should be a valid integer"),
+    "curve step a word": (curves("step-word"), "column 'step' is not numeric"),
+    "curve without val_loss": (curves("no-val-loss"), "has no step and val_loss columns"),
+    "curve recipe alias bomb": (curves("recipe-bomb"), "expands to more than"),
+    "curve config a list": (curves("config-list"), "must hold a JSON object"),
+    "curve config garbage": (curves("config-garbage"), "is not valid JSON"),
+}
+CASES.update(HOSTILE_CASES)
+
+
 def snapshot(root: Path) -> dict[str, tuple[int, int]]:
     return {str(p.relative_to(root)): (p.stat().st_size, p.stat().st_mtime_ns)
             for p in sorted(root.rglob("*"))}
@@ -330,6 +618,7 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(world, case, monkeypatc
     make_args, expected = CASES[case]
     args = make_args(world)
     monkeypatch.chdir(world / "cwd")  # default outputs (runs/latest, figures/) would land here
+    monkeypatch.syspath_prepend(str(world / "pymods"))  # task-type plugins that misbehave on import
     before = snapshot(world)
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 2, (args, result.output, result.exception)

@@ -2,8 +2,13 @@
 its newline, two checkpoint folders with one base name, a model given twice, `-m .`, a
 suite file with any name, and what a shard announces."""
 
+import errno
 import json
+import os
 import shutil
+import socket
+import threading
+import time
 
 import pytest
 import yaml
@@ -122,3 +127,75 @@ def test_a_shard_announces_only_its_own_cells(tiny_registry, tmp_path, cli):
     assert code == 0 and "shard 1/2: 2 of 4 cells" in err and "already done" not in err
     code, _, err = cli(*args, "--shard", "1/2")
     assert code == 0 and "2 already done, 0 to run" in err
+
+
+# ---------------------------------------------------------------- full and read-only disks
+
+
+@pytest.mark.parametrize("code", [errno.ENOSPC, errno.EROFS])
+def test_a_disk_that_fills_up_mid_sweep_is_one_line_and_keeps_the_rows(tiny_registry, tmp_path, cli, monkeypatch,
+                                                                        code):
+    args = ["run", "--checkpoints", tiny_registry, "-m", "rope-tiny", "-t", "perplexity_text", "--lengths", "32",
+            "--limit", "128", "--out", tmp_path / "r", "--no-plot"]
+    assert cli(*args).returncode == 0
+    kept = (tmp_path / "r" / "results.jsonl").read_bytes()
+    real_append = results.ResultsWriter.append
+
+    def append(self, rows):
+        if rows[0]["length"] == 64:
+            raise OSError(code, os.strerror(code), str(self.path))
+        real_append(self, rows)
+
+    monkeypatch.setattr(results.ResultsWriter, "append", append)
+    done = cli(*args[:-5], "--lengths", "32,64", *args[-5:][2:])
+    last = done.stderr.strip().splitlines()[-1]  # after the sweep's announcement
+    assert done.returncode == 2 and last.startswith("error: ") and "Traceback" not in done.stderr
+    assert ("disk is full" if code == errno.ENOSPC else "read-only") in last
+    assert "what was written before is kept" in last
+    assert (tmp_path / "r" / "results.jsonl").read_bytes() == kept
+    assert [r["length"] for r in results.read_rows(tmp_path / "r") if r["metric"] == "perplexity"] == [32]
+
+
+def test_each_writing_command_checks_its_output_place_first(tiny_registry, tmp_path, cli):
+    """The same one-line refusal for every command that writes, with nothing created."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    checkpoint = tiny_registry.parent / "rope-tiny"
+    commands = {
+        "run": ["run", "--checkpoints", tiny_registry, "-m", "rope-tiny", "-t", "perplexity_text", "--out"],
+        "train": ["train", "text-tiny", "--pe", "rope", "--out"],
+        "plot": ["plot", tmp_path, "--out"],
+        "figures": ["figures", "fig2", "--results", tmp_path, "--out"],
+        "training-curves": ["training-curves", checkpoint, "--out"],
+        "tasks new": ["tasks", "new", "t", "--folder"],
+    }
+    for name, args in commands.items():
+        for place, words in ((blocker, "is a file"), (blocker / "sub", "is a file, so no folder"),
+                             (tmp_path / ("y" * 300), "longer than 255 bytes")):
+            code, out, err = cli(*args, place)
+            assert code == 2 and words in err and len(err.splitlines()) == 1, (name, err)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]
+
+
+# ---------------------------------------------------------------- Ray
+
+
+@pytest.mark.parametrize("greeting", [b"", b"HTTP/1.1 400 Bad Request\r\n\r\n", b"SSH-2.0-OpenSSH_9.6\r\n"])
+def test_a_listener_that_is_not_ray_is_refused_in_seconds(tiny_registry, tmp_path, cli, greeting):
+    """`ray.init` retries such an address for ever; the probe asks for a gRPC answer."""
+    server = socket.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+
+    def serve():
+        conn, _ = server.accept()
+        conn.sendall(greeting)
+        time.sleep(8)
+        conn.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    start = time.monotonic()
+    code, _, err = cli("run", "--checkpoints", tiny_registry, "-m", "rope-tiny", "-t", "perplexity_text",
+                       "--executor", "ray", "--ray-address", f"127.0.0.1:{port}", "--out", tmp_path / "r")
+    server.close()
+    assert code == 2 and "not as a Ray cluster" in err, err
+    assert time.monotonic() - start < 60 and not (tmp_path / "r").exists()

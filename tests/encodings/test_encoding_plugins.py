@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pope_bench import PopeBenchConfig
-from pope_bench.sweep import results
+from pope_bench import PopeBenchConfig, results
 from pope_bench.encodings import registry
 from pope_bench.core.errors import BadInput
 
@@ -90,6 +89,24 @@ def test_plugin_that_fails_to_import_is_named(plugins, tmp_path, monkeypatch, cl
     code, _, err = cli("list", "encodings")
     assert code == 2 and len(err.strip().splitlines()) == 1
     assert "broken-encodings" in err and "no_such_module_for_pope_bench" in err
+
+
+@pytest.mark.parametrize("source, target, words", [
+    ("def helper():\n    return 1\n", "odd_encodings:helper", "neither a PositionalEncoding subclass"),
+    ("VALUE = 3\n", "odd_encodings:VALUE", "neither a PositionalEncoding subclass"),
+    ("class Other:\n    pass\n", "odd_encodings:Other", "neither a PositionalEncoding subclass"),
+    ("import sys\nsys.exit(0)\n", "odd_encodings:Anything", "failed to import (SystemExit"),
+    ("raise KeyError('boom')\n", "odd_encodings:Anything", "failed to import (KeyError"),
+])
+def test_plugin_that_names_no_encoding_or_exits_on_import_is_named(plugins, tmp_path, monkeypatch, source, target, words, cli):
+    """`sys.exit(0)` in a plugin once made `train` exit 0 having done nothing."""
+    (tmp_path / "odd_encodings.py").write_text(source)
+    install(tmp_path / "site", "odd-encodings", {"odd": target}, "odd_encodings", monkeypatch)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    code, _, err = cli("train", "text-tiny", "--pe", "rope", "--out", tmp_path / "never")
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
+    assert "'odd-encodings'" in err and words in err
+    assert not (tmp_path / "never").exists()
 
 
 def test_two_plugins_with_one_name_are_refused(plugins, tmp_path, monkeypatch, cli):

@@ -192,10 +192,7 @@ def parse_spec(data, name: str, origin: str) -> FigureSpec:
 def load_spec(name_or_path: str) -> FigureSpec:
     """A bundled spec by name, or a spec file (``.yaml``) by path."""
     path = Path(name_or_path)
-    if path.suffix in (".yaml", ".yml"):
-        if not path.is_file():
-            raise BadInput(f"figure spec {path} does not exist")
-    else:
+    if path.suffix not in (".yaml", ".yml"):
         path = bundled_path(name_or_path)
     return parse_spec(read_yaml(path, "figure spec"), path.stem, str(path))
 
