@@ -163,20 +163,12 @@ def _models_for(task: TaskType, sweep, entries: dict, registry: dict, options: R
         named = [entries[m] for m in sweep.models]
         if not sweep.only_suited:
             for entry in named:
-                if not task.suits(entry):
-                    task.check_model(_Probe(entry))
+                task.check_entry(entry)
         return [e for e in named if task.suits(e)]
     chosen = [e for e in registry.values() if task.suits(e)]
     if not chosen and options.tasks:  # a suite just leaves such a task out
         raise BadInput(f"no registered checkpoint suits task {task.name!r} ({task.domain}); pass --model")
     return chosen
-
-
-@dataclass
-class _Probe:
-    """Just enough of a loaded model for TaskType.check_model before loading anything."""
-
-    entry: ModelEntry
 
 
 def idle_cores() -> int:
@@ -241,7 +233,7 @@ def run(options: RunOptions, console=None) -> dict:
     }
     stats = {"failed": 0, "done": 0, "skipped": len(cells) - len(todo), "out": str(options.out),
              "suite": the_plan.suite, "tasks": the_plan.tasks, "models": the_plan.models}
-    console.print(_announce(the_plan, len(todo), device) + f"; {threads or 'default'} CPU thread(s)",
+    console.print(_announce(the_plan, len(cells), len(todo), shard, device) + f"; {threads or 'default'} CPU thread(s)",
                   markup=False, highlight=False, soft_wrap=True)
     with executor if todo else nullcontext():  # connects (Ray) before any row is written; not for a no-op rerun
         record_run(options.out, record)
@@ -251,19 +243,21 @@ def run(options: RunOptions, console=None) -> dict:
     return stats
 
 
-def _announce(the_plan: Plan, todo: int, device) -> str:
-    """The line before any work: how many cells, and how long the suite took where measured."""
-    cells = len(the_plan.cells)
+def _announce(the_plan: Plan, cells: int, todo: int, shard, device) -> str:
+    """The line before any work: how many cells (of this shard's ``cells``, with
+    ``--shard``: never the other shards'), and how long the suite took where measured."""
     what = f"suite {the_plan.suite}: " if the_plan.suite else ""
-    line = f"{what}{cells} cells ({len(the_plan.models)} models × {len(the_plan.tasks)} tasks × lengths × seeds)"
+    grid = f"{len(the_plan.models)} models × {len(the_plan.tasks)} tasks × lengths × seeds"
+    line = (f"{what}shard {shard.label}: {cells} of the {len(the_plan.cells)} cells ({grid})" if shard
+            else f"{what}{cells} cells ({grid})")
     if todo < cells:
         line += f", {cells - todo} already done, {todo} to run"
     if the_plan.suite:
         from pope_bench.sweep.suites import load_suite
 
         suite = load_suite(the_plan.suite)
-        if suite.reference_seconds and cells:
-            estimate = suite.reference_seconds * todo / cells
+        if suite.reference_seconds and the_plan.cells:  # measured over the whole grid
+            estimate = suite.reference_seconds * todo / len(the_plan.cells)
             line += f"; estimate ≈ {_minutes(estimate)} ({suite.reference_machine}"
             line += ", a GPU is faster)" if device.type != "cpu" else ")"
     return line

@@ -336,8 +336,8 @@ def test_reachable_baseline_is_a_uniform_guess_over_the_letters_the_rule_reaches
 
 
 def definition(**params) -> TaskDefinition:
-    return TaskDefinition(name="t", type="indexing", params={"kind": "indirect", "tokenizer": "chars", **params},
-                          origin="test")
+    return TaskDefinition.parse({"name": "t", "type": "indexing",
+                                 "params": {"kind": "indirect", "tokenizer": "chars", **params}}, "test")
 
 
 @pytest.mark.parametrize("params,message", [
