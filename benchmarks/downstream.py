@@ -25,12 +25,12 @@ from pope_bench import PopeBenchConfig, PopeBenchForCausalLM
 from pope_bench.data.eval_sets import load_eval_set
 from pope_bench.data.filler import Filler
 from pope_bench.encodings import PoPE
-from pope_bench.tasks.downstream import Example, encode_item, lengthen, score_examples
+from pope_bench.tasks.downstream import ContextChoices, encode_item, lengthen, score_examples
 from pope_bench.data.tokenizers import ByteTokenizer
 
 
 @torch.no_grad()
-def one_pass_per_candidate(model, examples: list[Example], device) -> list[list[float]]:
+def one_pass_per_candidate(model, examples: list[ContextChoices], device) -> list[list[float]]:
     out = []
     for example in examples:
         scores = []
@@ -44,12 +44,12 @@ def one_pass_per_candidate(model, examples: list[Example], device) -> list[list[
     return out
 
 
-def examples_at(name: str, length: int, count: int, filler: Filler) -> list[Example]:
+def examples_at(name: str, length: int, count: int, filler: Filler) -> list[ContextChoices]:
     tokenizer = ByteTokenizer()
     out = []
     for index, item in enumerate(load_eval_set(name, route="packaged").items[:count]):
         context, conts = encode_item(tokenizer, item, tokenizer.vocab_size)
-        out.append(Example(lengthen(context, length, filler, random.Random(index)), conts))
+        out.append(ContextChoices(lengthen(context, length, filler, random.Random(index)), conts))
     return out
 
 

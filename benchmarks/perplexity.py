@@ -46,7 +46,7 @@ def measure(method: str, model_name: str, length: int, tokens: int) -> dict:
         metrics = task.evaluate(lm, length, 0, tokens, max(1, AUTO_BATCH_TOKENS["cpu"] // length))
         nll = next(m.value for m in metrics if m.metric == "nll")
     else:
-        windows = [docs[d][s : s + length] for d, s, _, _ in task.plan(docs, length, tokens, seed=0)]
+        windows = [docs[d][s : s + length] for d, s, _, _ in task.sample_windows(docs, length, tokens, seed=0)]
         start = time.perf_counter()
         losses = []
         with torch.no_grad():

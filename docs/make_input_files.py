@@ -25,7 +25,7 @@ def schemas() -> dict:
     from pope_bench.report.figures.specs import Column, FigureSpec, PaperNumber
     from pope_bench.models.checkpoints import CheckpointSpec, RopeScaling, VariantSpec
     from pope_bench.tasks.analysis import FrequencyUsageParams
-    from pope_bench.tasks.base import TaskFile, TaskParams
+    from pope_bench.tasks.base import TaskDefinition, TaskParams
     from pope_bench.tasks.downstream import DownstreamParams
     from pope_bench.tasks.indexing import IndexingParams
     from pope_bench.tasks.passkey import PasskeyParams
@@ -34,7 +34,7 @@ def schemas() -> dict:
 
     return {
         "Registry entry": CheckpointSpec, "Registry variant": VariantSpec, "rope_scaling": RopeScaling,
-        "Task file": TaskFile, "Params of every task type": TaskParams, "perplexity params": PerplexityParams,
+        "Task file": TaskDefinition, "Params of every task type": TaskParams, "perplexity params": PerplexityParams,
         "indexing params": IndexingParams, "downstream params (last_word_cloze, multiple_choice, minimal_pairs, "
         "candidate_cloze)": DownstreamParams, "passkey params": PasskeyParams,
         "frequency_usage params": FrequencyUsageParams, "Recipe": Recipe, "recipe data": DataSection,

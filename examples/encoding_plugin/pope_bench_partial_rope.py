@@ -35,8 +35,8 @@ class PartialRoPE(RotaryFrequencies):
     name, label, color, marker, order = "partial-rope", "RoPE (partial)", "#8c564b", "P", 50
     Fields = PartialRoPEFields
 
-    def __init__(self, head_dim: int, num_heads: int, pe_base: float = 10_000.0,
-                 partial_rotary_fraction: float = 0.25, scaling: Scaling | None = None):
+    def __init__(self, head_dim: int, num_heads: int, pe_base: float,
+                 partial_rotary_fraction: float, scaling: Scaling | None = None):
         self.check_shape(head_dim, num_heads)
         super().__init__(head_dim, num_heads, rotary_width(head_dim, partial_rotary_fraction), pe_base, scaling)
 

@@ -67,7 +67,8 @@ class PositionalEncoding(nn.Module):
 
     @classmethod
     def build(cls, head_dim: int, num_heads: int, fields: NoFields, scaling: Scaling | None) -> PositionalEncoding:
-        """One layer's module from validated ``fields``; ``scaling`` only if ``rope_scaling``."""
+        """One layer's module from validated ``fields`` (their defaults live only there: the
+        constructor's field arguments have none); ``scaling`` only if ``rope_scaling``."""
         kwargs = fields.model_dump()
         if scaling is not None:
             kwargs["scaling"] = scaling

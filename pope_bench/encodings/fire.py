@@ -40,8 +40,8 @@ class FIRE(PositionalEncoding):
     additive_bias = True
     Fields = FIREFields
 
-    def __init__(self, head_dim: int, num_heads: int, fire_mlp_width: int = 32, fire_init_c: float = 0.1,
-                 fire_init_L: float = 512.0):
+    def __init__(self, head_dim: int, num_heads: int, fire_mlp_width: int, fire_init_c: float,
+                 fire_init_L: float):
         super().__init__(head_dim, num_heads)
         self.init_c, self.init_L = fire_init_c, fire_init_L
         self.c = nn.Parameter(torch.empty(()))

@@ -45,8 +45,8 @@ class PoPE(RotaryFrequencies):
         self,
         head_dim: int,
         num_heads: int,
-        pe_base: float = 10_000.0,
-        delta_init: str = "zero",
+        pe_base: float,
+        delta_init: str,
         scaling: Scaling | None = None,
     ):
         if delta_init not in DELTA_INITS:

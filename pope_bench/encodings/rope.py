@@ -31,7 +31,7 @@ def rotate_half(x: torch.Tensor) -> torch.Tensor:
 class RoPE(RotaryFrequencies):
     name, label, color, marker, order = "rope", "RoPE", "#1f77b4", "o", 0
 
-    def __init__(self, head_dim: int, num_heads: int, pe_base: float = 10_000.0, scaling: Scaling | None = None):
+    def __init__(self, head_dim: int, num_heads: int, pe_base: float, scaling: Scaling | None = None):
         self.check_shape(head_dim, num_heads)
         super().__init__(head_dim, num_heads, head_dim, pe_base, scaling)
 

@@ -33,8 +33,8 @@ class XPos(RoPE):
     name, label, color, marker, order = "xpos", "xPos", "#d62728", "D", 4
     Fields = XPosFields
 
-    def __init__(self, head_dim: int, num_heads: int, pe_base: float = 10_000.0, xpos_scale_base: float = 512.0,
-                 xpos_gamma: float = 0.4, scaling: Scaling | None = None):
+    def __init__(self, head_dim: int, num_heads: int, pe_base: float, xpos_scale_base: float,
+                 xpos_gamma: float, scaling: Scaling | None = None):
         super().__init__(head_dim, num_heads, pe_base, scaling)
         self.scale_base = float(xpos_scale_base)
         c = torch.arange(0, head_dim, 2, dtype=torch.float64, device="cpu")

@@ -20,6 +20,7 @@ from pope_bench.core.errors import BadInput
 from pope_bench.core.schema import read_json, read_text, read_yaml, validate
 from pope_bench.encodings import appearance
 from pope_bench.report.styles import SCALING_STYLES
+from pope_bench.training.recipe import queries_per_string
 
 
 def encoding_of_command(folder: Path) -> str | None:
@@ -66,7 +67,7 @@ def read_curve(folder: Path) -> pd.DataFrame:
         raise BadInput(f"{path}: column {bad[0]!r} is not numeric; retrain or restore the folder")
     train, data = recipe.train, recipe.data
     per_step = {"examples": train.batch_size,
-                "targets": train.batch_size * ((data.queries or 1) if data.kind == "tasks" else train.length - 1)}
+                "targets": train.batch_size * (queries_per_string(data) if data.kind == "tasks" else train.length - 1)}
     curve["examples"] = curve["step"] * per_step["examples"]
     if "targets" not in curve:  # curves written before the count
         curve["targets"] = curve["step"] * per_step["targets"]
@@ -100,7 +101,7 @@ def task_baselines(column: str) -> dict[str, float]:
     task = registry.build(name)
     if not isinstance(task, IndexingTask):
         return {}
-    per_example = [task.generator.baselines(e) for e in task.generator.test_split(task.examples, seed=0)]
+    per_example = [task.generator.baselines(e) for e in task.generator.test_split(task.params.examples, seed=0)]
     return {name: fmean(b[name] for b in per_example) for name in per_example[0]}
 
 

@@ -198,25 +198,15 @@ def _models_for(task: TaskType, sweep, entries: dict, registry: dict, options: R
         if not sweep.only_suited:
             for entry in named:
                 if not task.suits(entry):
-                    try:
-                        task.check_model(_Probe(entry))
-                    except BadInput as e:
-                        fits = [name for name, other in registry.items() if task.suits(other)]
-                        would = f"; registered models that would do: {', '.join(fits[:8])}" if fits else \
-                            "; no registered model suits it (see `pope-bench list tasks`)"
-                        raise BadInput(f"{e}{would}") from None
+                    fits = [name for name, other in registry.items() if task.suits(other)]
+                    would = f"; registered models that would do: {', '.join(fits[:8])}" if fits else \
+                        "; no registered model suits it (see `pope-bench list tasks`)"
+                    raise BadInput(f"{task.refusal(entry)}{would}")
         return [e for e in named if task.suits(e)]
     chosen = [e for e in registry.values() if task.suits(e)]
     if not chosen and options.tasks:  # a suite just leaves such a task out
         raise BadInput(f"no registered checkpoint suits task {task.name!r} ({task.domain}); pass --model")
     return chosen
-
-
-@dataclass
-class _Probe:
-    """Just enough of a loaded model for TaskType.check_model before loading anything."""
-
-    entry: ModelEntry
 
 
 def idle_cores() -> int:

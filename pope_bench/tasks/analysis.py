@@ -28,6 +28,10 @@ projections nor δ, so a variant would repeat its base's rows.
 
 from __future__ import annotations
 
+import abc
+import math
+from typing import ClassVar
+
 from pydantic import PositiveInt
 
 from pope_bench.core.errors import BadInput
@@ -46,13 +50,13 @@ def attention_layers(lm, task: str) -> list:
 
     layers = sorted((m for m in lm.model.modules() if isinstance(m, Attention)), key=lambda m: m.layer_idx)
     if not layers:
-        raise not_native(task, lm.entry.name)
+        raise BadInput(not_native(task, lm.entry.name))
     return layers
 
 
-def not_native(task: str, model: str) -> BadInput:
-    return BadInput(f"task {task!r} reads pope-bench's own attention layers; {model!r} is not a native "
-                    f"pope-bench checkpoint (train one with `pope-bench train`)")
+def not_native(task: str, model: str) -> str:
+    return (f"task {task!r} reads pope-bench's own attention layers; {model!r} is not a native "
+            f"pope-bench checkpoint (train one with `pope-bench train`)")
 
 
 class _UsageMeter:
@@ -73,7 +77,11 @@ class _UsageMeter:
 
 
 class _NativeAnalysis(TaskType):
-    """Shared model checks: an unscaled native checkpoint with one of ``encodings``."""
+    """Shared model rules: an unscaled native checkpoint with one of ``encodings`` (and,
+    unless ``any_domain``, of the task's domain)."""
+
+    #: whether models of every domain qualify (δ exists in every domain's PoPE model)
+    any_domain: ClassVar[bool] = False
 
     @property
     def encodings(self) -> tuple[str, ...]:
@@ -83,29 +91,23 @@ class _NativeAnalysis(TaskType):
         return tuple(name for name, cls in encodings().items() if self.reads(cls))
 
     @staticmethod
+    @abc.abstractmethod
     def reads(cls) -> bool:
-        raise NotImplementedError
+        """Whether this analysis can read an encoding class."""
 
-    def suits(self, entry) -> bool:
-        return self._native(entry) and super().suits(entry)
-
-    def _native(self, entry) -> bool:
-        """Unscaled, with one of the encodings, and not a transformers model (tokenizer hf)."""
-        return entry.pe in self.encodings and not entry.rope_scaling and entry.tokenizer != "hf"
+    def refusal(self, entry) -> str | None:
+        if entry.pe not in self.encodings:
+            return (f"task {self.name!r} needs a {' or '.join(self.encodings)} model; {entry.name!r} is "
+                    f"{entry.pe} (see `pope-bench list models`)")
+        if entry.rope_scaling:
+            return (f"task {self.name!r}: {entry.name!r} only rescales {entry.base!r}'s frequencies, "
+                    f"which does not change what this task reads; run it on {entry.base!r}")
+        if entry.tokenizer == "hf":  # a transformers model
+            return not_native(self.name, entry.name)
+        return None if self.any_domain else super().refusal(entry)
 
     def check_model(self, lm) -> None:
-        entry = lm.entry
-        if entry.pe not in self.encodings:
-            raise BadInput(f"task {self.name!r} needs a {' or '.join(self.encodings)} model; {entry.name!r} is "
-                           f"{entry.pe} (see `pope-bench list models`)")
-        if entry.rope_scaling:
-            raise BadInput(f"task {self.name!r}: {entry.name!r} only rescales {entry.base!r}'s frequencies, "
-                           f"which does not change what this task reads; run it on {entry.base!r}")
-        if entry.tokenizer == "hf":
-            raise not_native(self.name, entry.name)
-        super().check_model(lm)
-        if hasattr(lm, "model"):  # a loaded model, not the runner's pre-load probe
-            attention_layers(lm, self.name)
+        attention_layers(lm, self.name)
 
 
 class FrequencyUsageParams(CorpusParams):
@@ -136,16 +138,24 @@ class FrequencyUsageTask(CorpusDocuments, _NativeAnalysis):
             raise BadInput(f"task {self.name!r}: every document is shorter than L={length}; lower the length")
         return chosen
 
+    def budget(self, limit: int | None) -> int:
+        return int(limit or self.params.tokens)
+
+    def estimated_tokens(self, length, limit):
+        return math.ceil(self.budget(limit) / length) * length
+
+    def examples(self, lm, length, seed, limit) -> list[list[int]]:
+        return self.windows(lm, length, self.budget(limit))
+
     @no_grad
-    def evaluate(self, lm, length, seed, limit, batch_size):
+    def score(self, lm, examples: list[list[int]], batch_size):
         layers = attention_layers(lm, self.name)
-        windows = self.windows(lm, length, int(limit or self.params.tokens))
         meters = [_UsageMeter(attn) for attn in layers]
         hooks = [attn.qkv.register_forward_hook(meter) for attn, meter in zip(layers, meters)]
         base = getattr(lm.model, lm.model.base_model_prefix)  # the LM head is not needed
         try:
-            for start in range(0, len(windows), batch_size):
-                ids = torch.tensor(windows[start : start + batch_size], device=lm.device)
+            for start in range(0, len(examples), batch_size):
+                ids = torch.tensor(examples[start : start + batch_size], device=lm.device)
                 base(ids, use_cache=False)
         finally:
             for hook in hooks:
@@ -162,15 +172,19 @@ class FrequencyUsageTask(CorpusDocuments, _NativeAnalysis):
 class LearnedDeltaTask(_NativeAnalysis):
     type_name = "learned_delta"
     metrics = ("delta",)
+    any_domain = True
 
     @staticmethod
     def reads(cls) -> bool:
         return hasattr(cls, "clamped_delta")
 
-    def suits(self, entry) -> bool:  # δ exists in every domain's PoPE model
-        return self._native(entry)
+    def estimated_tokens(self, length, limit):
+        return 0  # it reads weights, no tokens
 
-    def evaluate(self, lm, length, seed, limit, batch_size):
+    def examples(self, lm, length, seed, limit) -> None:
+        return None  # nothing to feed: δ is read from the weights
+
+    def score(self, lm, examples: None, batch_size):
         rows = []
         for layer, attn in enumerate(attention_layers(lm, self.name)):
             delta = attn.encoding.clamped_delta().detach().double().cpu()  # (heads, d)

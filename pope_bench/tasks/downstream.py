@@ -28,6 +28,7 @@ candidates add their own); ``context_tokens`` reports the mean context actually 
 
 from __future__ import annotations
 
+import abc
 import math
 import random
 from dataclasses import dataclass
@@ -53,7 +54,10 @@ PADDING_SLACK = 1.1
 
 
 @dataclass
-class Example:
+class ContextChoices:
+    """One loglikelihood request: a context's token ids and the token ids of each
+    candidate continuation scored after it."""
+
     context: list[int]
     continuations: list[list[int]]
 
@@ -68,11 +72,25 @@ class Score:
     greedy: bool  # every continuation token is the argmax
 
 
+@dataclass
+class Requests:
+    """A cell's requests, what ``examples`` builds and ``score`` runs: each with its label
+    (the eval-set item it came from, or the passkey depth), and the examples left out."""
+
+    length: int  # the cell's L: one forward pass holds up to batch × L padded tokens
+    requests: list[ContextChoices]
+    labels: list
+    skipped: int = 0
+
+    def run(self, lm, batch_size: int) -> list[list[Score]]:
+        return score_examples(lm.model, self.requests, batch_size * self.length, lm.device)
+
+
 # ---- scoring --------------------------------------------------------------------------------
 
 
 @no_grad
-def score_examples(model, examples: list[Example], token_budget: int, device) -> list[list[Score]]:
+def score_examples(model, examples: list[ContextChoices], token_budget: int, device) -> list[list[Score]]:
     """One :class:`Score` per continuation of every example, in input order.
     ``token_budget`` bounds the padded tokens of one forward pass (at least one example)."""
     if any(not ex.context or not ex.continuations or not all(ex.continuations) for ex in examples):
@@ -87,13 +105,13 @@ def score_examples(model, examples: list[Example], token_budget: int, device) ->
     return results
 
 
-def _shares_context(batch: list[Example]) -> bool:
+def _shares_context(batch: list[ContextChoices]) -> bool:
     """Whether ``batch`` is scored with each context run once (one context length, and
     some example has several candidates) rather than as flat context + candidate rows."""
     return len({len(ex.context) for ex in batch}) == 1 and any(len(ex.continuations) > 1 for ex in batch)
 
 
-def _cost(batch: list[Example], vocab: int) -> tuple[int, int, int]:
+def _cost(batch: list[ContextChoices], vocab: int) -> tuple[int, int, int]:
     """(padded tokens of the rows or of the repeated cache, real tokens, logits kept)."""
     rows = [(len(ex.context), len(c)) for ex in batch for c in ex.continuations]
     longest = max(ctx for ctx, _ in rows)
@@ -102,7 +120,7 @@ def _cost(batch: list[Example], vocab: int) -> tuple[int, int, int]:
     return len(rows) * (longest + width), sum(ctx + c for ctx, c in rows), len(rows) * (spread + width) * vocab
 
 
-def _batches(order: list[int], examples: list[Example], token_budget: int, vocab: int):
+def _batches(order: list[int], examples: list[ContextChoices], token_budget: int, vocab: int):
     """Consecutive examples (sorted by context length) within the budgets and with at most
     :data:`PADDING_SLACK` of padding; an example with several candidates only joins
     examples of its context length, to share its context."""
@@ -120,7 +138,7 @@ def _batches(order: list[int], examples: list[Example], token_budget: int, vocab
         yield batch
 
 
-def _score_batch(model, batch: list[Example], device) -> list[list[Score]]:
+def _score_batch(model, batch: list[ContextChoices], device) -> list[list[Score]]:
     continuations = [c for ex in batch for c in ex.continuations]
     lengths = torch.tensor([len(c) for c in continuations], device=device)
     targets = torch.zeros(len(continuations), int(lengths.max()), dtype=torch.long, device=device)
@@ -295,31 +313,39 @@ class DownstreamTask(TaskType):
             self._filler = (tokenizer, Filler(tokenizer, self.params.filler_books))
         return self._filler[1]
 
-    def evaluate(self, lm, length, seed, limit, batch_size):
+    def estimated_tokens(self, length, limit):
+        """Every context is filled to L tokens (the candidates add a few more)."""
+        return int(limit or self.params.examples) * length
+
+    def examples(self, lm, length, seed, limit) -> Requests:
         items = self.eval_set().items[: int(limit or self.params.examples)]
-        kept, examples = [], []
+        kept, requests = [], []
         filler = self.filler(lm.tokenizer)
         for index, item in enumerate(items):
             encoded = encode_item(lm.tokenizer, item, lm.vocab_size, self.needs_context)
             if encoded is not None:
                 rng = random.Random(f"{self.name}:{seed}:{length}:{index}")
                 kept.append(item)
-                examples.append(Example(lengthen(encoded[0], length, filler, rng), encoded[1]))
-        skipped = len(items) - len(kept)
+                requests.append(ContextChoices(lengthen(encoded[0], length, filler, rng), encoded[1]))
         if not kept:
             raise BadInput(f"task {self.name!r}: none of its {len(items)} examples can be scored with "
                            f"{lm.entry.name!r}'s tokenizer (no candidates, bad gold index, empty or unencodable text)")
-        scores = score_examples(lm.model, examples, batch_size * length, lm.device)
-        context = sum(len(ex.context) for ex in examples) / len(examples)
-        rows = [*self.aggregate(kept, scores), Metric("context_tokens", context, None, len(examples))]
+        return Requests(length, requests, kept, skipped=len(items) - len(kept))
+
+    def score(self, lm, examples: Requests, batch_size):
+        scores = examples.run(lm, batch_size)
+        requests = examples.requests
+        context = sum(len(r.context) for r in requests) / len(requests)
+        rows = [*self.aggregate(examples.labels, scores), Metric("context_tokens", context, None, len(requests))]
         for row in rows:
-            row.extra = {**row.extra, "skipped": skipped}
+            row.extra = {**row.extra, "skipped": examples.skipped}
             if row.stderr is not None and row.stderr_method is None:
                 row.stderr_method = "per_example"  # lm-eval's mean_stderr
         return rows
 
+    @abc.abstractmethod
     def aggregate(self, items: list[Item], scores: list[list[Score]]) -> list[Metric]:
-        raise NotImplementedError
+        """The metrics of the kept items from their candidates' scores."""
 
 
 class GroupedChoiceTask(DownstreamTask):

@@ -383,6 +383,17 @@ class IndexingParams(TaskParams):
         return self
 
 
+@dataclass
+class PaddedTestSplit:
+    """An indexing cell's inputs: the generator at the cell's length (for the baselines),
+    its test examples and their token ids, each row left-padded to ``length``."""
+
+    length: int
+    generator: Generator
+    examples: list[Example]
+    ids: torch.Tensor
+
+
 class IndexingTask(TaskType):
     """Target-token accuracy (argmax, binomial stderr), NLL (per-example stderr) and the
     trivial baselines (module docstring) on the fixed test split (params: :class:`IndexingParams`)."""
@@ -397,7 +408,6 @@ class IndexingTask(TaskType):
         where = f"task {self.name!r} ({definition.origin})"
         max_shift = 15 if self.params.max_shift is None else self.params.max_shift
         self.generator = make_generator(self.params.kind, list(self.params.string_length), max_shift, where)
-        self.examples = self.params.examples
         self.tokenizer = get_tokenizer(self.params.tokenizer)
         missing = sorted({c for c in CHARACTERS if not _covers(self.tokenizer, c)})
         if missing:
@@ -405,10 +415,8 @@ class IndexingTask(TaskType):
                            "use tokenizer chars")
 
     def check_model(self, lm) -> None:
-        super().check_model(lm)
-        vocab = getattr(lm, "vocab_size", None)  # the runner's pre-load probe has no model
-        if vocab is not None and vocab < self.tokenizer.vocab_size:
-            raise BadInput(f"{lm.entry.name!r} has {vocab} output tokens but task {self.name!r} uses the "
+        if lm.vocab_size < self.tokenizer.vocab_size:
+            raise BadInput(f"{lm.entry.name!r} has {lm.vocab_size} output tokens but task {self.name!r} uses the "
                            f"{self.tokenizer.vocab_size} of tokenizer {self.tokenizer.name!r}; "
                            "train a model for it (`pope-bench train indexing-small`)")
 
@@ -421,28 +429,33 @@ class IndexingTask(TaskType):
         return generator
 
     def data_checksums(self):
-        text = "\n".join(e.text for e in self.generator.test_split(self.examples, seed=0))
+        text = "\n".join(e.text for e in self.generator.test_split(self.params.examples, seed=0))
         return {f"{self.name}@1x/seed0": hashlib.sha256(text.encode()).hexdigest()}
 
-    @no_grad
-    def evaluate(self, lm, length, seed, limit, batch_size):
-        self.check_model(lm)
+    def estimated_tokens(self, length, limit):
+        """Every test example is left-padded to L tokens."""
+        return min(self.params.examples, limit or self.params.examples) * length
+
+    def examples(self, lm, length, seed, limit) -> PaddedTestSplit:
         generator = self.generator_at(length, lm.entry.train_length)
-        examples = generator.test_split(min(self.examples, limit or self.examples), seed)
-        ids = encode_padded(lm.tokenizer, [e.text for e in examples], length)
+        drawn = generator.test_split(min(self.params.examples, limit or self.params.examples), seed)
+        return PaddedTestSplit(length, generator, drawn, encode_padded(lm.tokenizer, [e.text for e in drawn], length))
+
+    @no_grad
+    def score(self, lm, examples: PaddedTestSplit, batch_size):
         correct, nll = [], []
-        for chunk in ids.split(batch_size):
+        for chunk in examples.ids.split(batch_size):
             chunk = chunk.to(lm.device)
             # the logits at L − 2 predict the target at L − 1
             logits = lm.model(chunk[:, :-1], use_cache=False, logits_to_keep=1).logits[:, -1].float()
             correct.append((logits.argmax(-1) == chunk[:, -1]).cpu())
             nll.append(F.cross_entropy(logits, chunk[:, -1], reduction="none").double().cpu())
         correct, nll = torch.cat(correct).double(), torch.cat(nll)
-        n = len(examples)
+        n = len(examples.examples)
         accuracy, loss = float(correct.mean()), float(nll.mean())
         if not math.isfinite(loss):
-            raise FloatingPointError(f"non-finite target NLL at L={length}")
-        chances = [generator.baselines(example) for example in examples]
+            raise FloatingPointError(f"non-finite target NLL at L={examples.length}")
+        chances = [examples.generator.baselines(example) for example in examples.examples]
         baselines = {name: sum(c[name] for c in chances) / n for name in chances[0]}
         return [
             binomial("accuracy", accuracy, n),

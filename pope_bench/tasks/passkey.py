@@ -25,7 +25,7 @@ from pope_bench.data.filler import Filler
 from pope_bench.core.errors import BadInput
 from pope_bench.data.tokenizers import encode_text
 from pope_bench.tasks.base import Metric, TaskParams, TaskType
-from pope_bench.tasks.downstream import Example, mean_stderr, score_examples
+from pope_bench.tasks.downstream import ContextChoices, Requests, mean_stderr
 
 QUESTION = "\nWhat is the pass key? The pass key is"
 DEPTHS = (0.0, 0.25, 0.5, 0.75, 1.0)
@@ -36,7 +36,7 @@ def needle(key: str) -> str:
 
 
 def passkey_example(tokenizer, filler: Filler, length: int, depth: float, rng: random.Random):
-    """(example, key, index of the needle's first token in the context)."""
+    """(request, key, index of the needle's first token in the context)."""
     key = str(rng.randint(10_000, 99_999))
     hidden = encode_text(tokenizer, needle(key))
     question = encode_text(tokenizer, QUESTION)
@@ -47,7 +47,7 @@ def passkey_example(tokenizer, filler: Filler, length: int, depth: float, rng: r
     text = filler.take(room, rng)
     at = round(depth * room)
     context = text[:at] + hidden + text[at:] + question
-    return Example(context, [encode_text(tokenizer, " " + key)]), key, at
+    return ContextChoices(context, [encode_text(tokenizer, " " + key)]), key, at
 
 
 class PasskeyParams(TaskParams):
@@ -70,17 +70,26 @@ class PasskeyTask(TaskType):
         super().__init__(definition)
         self.depths = self.params.depths
 
-    def evaluate(self, lm, length, seed, limit, batch_size):
-        trials = int(limit or self.params.trials)
+    def trials(self, limit: int | None) -> int:
+        return int(limit or self.params.trials)
+
+    def estimated_tokens(self, length, limit):
+        return len(self.depths) * self.trials(limit) * length
+
+    def examples(self, lm, length, seed, limit) -> Requests:
         filler = Filler(lm.tokenizer, self.params.filler_books)
-        examples = []
-        for depth in self.depths:
-            for t in range(trials):
+        requests, labels = [], []  # each request labelled with the index of its depth
+        for i, depth in enumerate(self.depths):
+            for t in range(self.trials(limit)):
                 rng = random.Random(f"{self.name}:{seed}:{length}:{depth}:{t}")
-                examples.append(passkey_example(lm.tokenizer, filler, length, depth, rng)[0])
-        hits = [float(s[0].greedy) for s in score_examples(lm.model, examples, batch_size * length, lm.device)]
+                requests.append(passkey_example(lm.tokenizer, filler, length, depth, rng)[0])
+                labels.append(i)
+        return Requests(length, requests, labels)
+
+    def score(self, lm, examples: Requests, batch_size):
+        hits = [float(s[0].greedy) for s in examples.run(lm, batch_size)]
         rows = [Metric("acc", *mean_stderr(hits), len(hits), stderr_method="per_example")]
         for i, depth in enumerate(self.depths):
-            per_depth = hits[i * trials : (i + 1) * trials]
-            rows.append(Metric("acc", *mean_stderr(per_depth), trials, {"depth": depth}, "per_example"))
+            per_depth = [hit for hit, label in zip(hits, examples.labels) if label == i]
+            rows.append(Metric("acc", *mean_stderr(per_depth), len(per_depth), {"depth": depth}, "per_example"))
         return rows

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import math
 import random
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -75,6 +76,20 @@ class PerplexityParams(CorpusParams):
         if "resamples" in self.model_fields_set and self.stderr != "bootstrap":
             raise ValueError("resamples applies to stderr: bootstrap only")
         return self
+
+
+@dataclass
+class WindowSample:
+    """A perplexity cell's inputs: the documents' token ids (and each token's UTF-8 end
+    offset, or None), the sampled windows — (document, start, first scored target,
+    scored targets) — and how many documents were too short for one window."""
+
+    length: int
+    seed: int
+    docs: list
+    ends: list | None
+    windows: list[tuple[int, int, int, int]]
+    skipped: int
 
 
 class PerplexityTask(CorpusDocuments, TaskType):
@@ -117,7 +132,7 @@ class PerplexityTask(CorpusDocuments, TaskType):
                 first = 0 if start == 0 or self.mode == "full" else length - stride - 1
                 yield index, start, first
 
-    def plan(self, docs_ids, length: int, budget: int, seed: int) -> list[tuple[int, int, int, int]]:
+    def sample_windows(self, docs_ids, length: int, budget: int, seed: int) -> list[tuple[int, int, int, int]]:
         """(document, start, first, take) per window, in document order: a seeded random
         sample of all windows, exactly ``budget`` scored tokens when the documents hold
         that many (the last window drawn is cut short)."""
@@ -148,20 +163,29 @@ class PerplexityTask(CorpusDocuments, TaskType):
             }
         return self._encoded
 
-    def evaluate(self, lm, length, seed, limit, batch_size):
-        self.check_cell(length, limit)
+    def estimated_tokens(self, length, limit):
+        """The windows' tokens: ``budget`` scored tokens, L − 1 per full window (the
+        first window of a sliding document too), the stride per later sliding one."""
+        per_window = length - 1 if self.mode == "full" else max(1, self.stride_at(length))
+        return math.ceil(self.budget(limit) / per_window) * length
+
+    def examples(self, lm, length, seed, limit) -> WindowSample:
         encoded = self.encoded(lm)
-        docs, ends = encoded["ids"], encoded["ends"]
+        docs = encoded["ids"]
         skipped = sum(len(ids) < length for ids in docs)
         if skipped == len(docs):
             raise BadInput(f"task {self.name!r}: every document is shorter than L={length}; lower the length")
-        windows = self.plan(docs, length, self.budget(limit), seed)
-        sums, counts, bin_sums, bin_counts = self.score_windows(lm, docs, windows, length, batch_size)
+        windows = self.sample_windows(docs, length, self.budget(limit), seed)
+        return WindowSample(length, seed, docs, encoded["ends"], windows, skipped)
+
+    def score(self, lm, examples: WindowSample, batch_size):
+        length, windows, ends = examples.length, examples.windows, examples.ends
+        sums, counts, bin_sums, bin_counts = self.score_windows(lm, examples.docs, windows, length, batch_size)
         scored = int(counts.sum())
         mean = float(sums.sum()) / scored
         if not math.isfinite(mean):
             raise FloatingPointError(f"non-finite NLL at L={length}")
-        cell_seed = f"{self.name}/L={length}/seed={seed}"
+        cell_seed = f"{self.name}/L={length}/seed={examples.seed}"
 
         def error(y, n) -> np.ndarray:
             return ratio_stderr(y, n, self.stderr_method, self.resamples, cell_seed)
@@ -169,7 +193,7 @@ class PerplexityTask(CorpusDocuments, TaskType):
         def stderr_or_none(value) -> float | None:
             return None if math.isnan(value) else float(value)
 
-        extra = {"skipped": skipped, "window": self.mode, "documents": len({w[0] for w in windows})}
+        extra = {"skipped": examples.skipped, "window": self.mode, "documents": len({w[0] for w in windows})}
         nll_err = stderr_or_none(error(sums, counts))
 
         def metric(name, value, err, n=scored, **more) -> Metric:

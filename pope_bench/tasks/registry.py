@@ -52,6 +52,9 @@ def task_type_class(type_name: str) -> type[TaskType]:
         raise BadInput(f"task type {type_name!r} failed to import ({type(e).__name__}: {e}); fix or remove the plugin") from None
     if not (isinstance(cls, type) and issubclass(cls, TaskType)):
         raise BadInput(f"task type {type_name!r} is not a pope_bench TaskType subclass")
+    if cls.__abstractmethods__:
+        raise BadInput(f"task type {type_name!r} does not implement {', '.join(sorted(cls.__abstractmethods__))} "
+                       "(every TaskType provides estimated_tokens, examples and score); add them to the plugin")
     return cls
 
 

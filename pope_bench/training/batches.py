@@ -11,6 +11,7 @@ import torch
 from pope_bench.data.sources import load_documents
 from pope_bench.core.errors import BadInput
 from pope_bench.data.tokenizers import get_tokenizer
+from pope_bench.training.recipe import queries_per_string
 
 
 class CorpusWindows:
@@ -45,7 +46,8 @@ def batch_source(data: dict, tokenizer: str, split: str = "train"):
 
         if tokenizer != "chars":  # the checkpoint's config would mislabel its vocabulary
             raise BadInput(f"recipe tokenizer {tokenizer!r} does not fit data.kind tasks; the indexing tasks use 'chars'")
-        return IndexingMixture.from_tasks(data["tasks"], split, data.get("string_length"), data.get("queries", 1))
+        return IndexingMixture.from_tasks(data["tasks"], split, data.get("string_length"),
+                                          queries_per_string(data))
     raise BadInput(f"recipe data.kind {kind!r} is not one of corpus, tasks")
 
 

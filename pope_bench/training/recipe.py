@@ -43,8 +43,8 @@ class DataSection(StrictModel):
     curriculum: list[CurriculumStage] | None = None
     #: tasks only: training-only 1× string lengths [min, max] (the tested tasks never change)
     string_length: tuple[PositiveInt, PositiveInt] | None = None
-    #: tasks only: queries per string in a training row, loss on every target (default 1;
-    #: the tested task keeps its single query)
+    #: tasks only: queries per string in a training row, loss on every target (default
+    #: :data:`SINGLE_QUERY`, the tested format; read it with :func:`queries_per_string`)
     queries: PositiveInt | None = None
 
     @model_validator(mode="after")
@@ -58,6 +58,17 @@ class DataSection(StrictModel):
                 if getattr(self, name) is not None:
                     raise ValueError(f"data.{name} applies to data.kind {other} only; remove it")
         return self
+
+
+#: queries per string when a recipe gives none: the tested single-query format. Left out of
+#: the resolved recipe (None is dropped), so recipes written before the field resume as they were.
+SINGLE_QUERY = 1
+
+
+def queries_per_string(data: DataSection | dict) -> int:
+    """A recipe's ``data.queries``, typed or resolved to a dict (the one reading of its default)."""
+    queries = data.queries if isinstance(data, DataSection) else data.get("queries")
+    return queries or SINGLE_QUERY
 
 
 def encoding_field_names() -> set[str]:

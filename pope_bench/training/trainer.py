@@ -27,6 +27,7 @@ from pope_bench.encodings import field_owners
 from pope_bench.core.errors import BadInput
 from pope_bench.models.native import PopeBenchConfig, PopeBenchForCausalLM
 from pope_bench.training.batches import held_out_source, training_stages
+from pope_bench.training.recipe import queries_per_string
 from pope_bench.training.state import STATE_FILE, TrainState, load_state, peek_state, save_state
 
 
@@ -43,7 +44,7 @@ def test_length(recipe: dict, held_out) -> int:
     """The length the model is tested at (its 1×, the config's ``train_length``): the
     held-out data's longest example for tasks — ``train.length`` unless several queries per
     string make the training rows longer than the tested ones — else ``train.length``."""
-    return held_out.longest() if recipe["data"].get("queries", 1) > 1 else recipe["train"]["length"]
+    return held_out.longest() if queries_per_string(recipe["data"]) > 1 else recipe["train"]["length"]
 
 
 def build_model(recipe: dict, pe: str, vocab_size: int, train_length: int) -> PopeBenchForCausalLM:

@@ -113,7 +113,7 @@ def random_case(seed: int, offset: int):
 def test_rope_matches_paper_formula(seed, offset):
     heads, d, q, k, pos_q, pos_k = random_case(seed, offset)
 
-    enc = RoPE(d, heads).double()
+    enc = build_encoding("rope", d, heads).double()
     got = scores(enc, q[None], k[None], torch.tensor(pos_q), torch.tensor(pos_k))[0]
     want = naive_rope(q, k, pos_q, pos_k)
 
@@ -147,7 +147,7 @@ def test_pope_matches_paper_formula(seed, delta_kind, offset):
     heads, d, q, k, pos_q, pos_k = random_case(seed, offset)
     delta = make_delta(delta_kind, heads, d)
 
-    enc = PoPE(d, heads).double()
+    enc = build_encoding("pope", d, heads).double()
     set_delta(enc, delta)
     got = scores(enc, q[None], k[None], torch.tensor(pos_q), torch.tensor(pos_k))[0]
     want = naive_pope(q, k, delta, pos_q, pos_k)
@@ -165,7 +165,7 @@ def test_batched_positions_match_paper_formula(pe):
     """Positions of shape (batch, length): every batch row uses its own positions."""
     torch.manual_seed(12)
     heads, d, length = 3, 8, 5
-    enc = (RoPE(d, heads) if pe == "rope" else PoPE(d, heads, delta_init="uniform")).double()
+    enc = (build_encoding("rope", d, heads) if pe == "rope" else build_encoding("pope", d, heads, delta_init="uniform")).double()
     q = torch.randn(2, heads, length, d, dtype=torch.float64)
     k = torch.randn(2, heads, length, d, dtype=torch.float64)
     pos = torch.stack([torch.arange(length), torch.arange(length) * 7 + 3])
@@ -321,7 +321,7 @@ def test_pope_matches_pope_pytorch_float32(seed, delta_kind):
         ref.bias.copy_(delta)
     rq, rk = ref_mod.apply_pope_to_qk(ref(lk), q, k)
 
-    enc = PoPE(d, heads)
+    enc = build_encoding("pope", d, heads)
     set_delta(enc, delta)
     pos = torch.arange(lk)
     got = scores(enc, q, k, pos[lk - lq :], pos)
@@ -347,7 +347,7 @@ def test_pope_matches_pope_pytorch_float64(delta_kind, offset):
     pos = torch.arange(lk, dtype=torch.float64) + offset
     rq, rk = ref_mod.apply_pope_to_qk(ref(pos), q, k)
 
-    enc = PoPE(d, heads).double()
+    enc = build_encoding("pope", d, heads).double()
     set_delta(enc, delta)
     got = scores(enc, q, k, torch.arange(lk)[lk - lq :] + offset, torch.arange(lk) + offset)
     assert (got - rq @ rk.transpose(-1, -2)).abs().max().item() < 1e-10
@@ -357,9 +357,9 @@ def test_pope_matches_pope_pytorch_float64(delta_kind, offset):
 
 
 def _encodings(d, heads):
-    pope = PoPE(d, heads, delta_init="uniform").double()
+    pope = build_encoding("pope", d, heads, delta_init="uniform").double()
     return {
-        "rope": RoPE(d, heads).double(),
+        "rope": build_encoding("rope", d, heads).double(),
         "rope_linear": RoPE(d, heads, BASE, Scaling("linear", 4.0, 16)).double(),
         "rope_yarn": RoPE(d, heads, BASE, Scaling("yarn", 4.0, 16)).double(),
         "pope": pope,
@@ -398,7 +398,7 @@ def _score_by_offset(enc, q, k, t, window):
 def test_pope_zero_delta_peaks_at_offset_zero_for_any_content():
     torch.manual_seed(8)
     heads, d = 4, 16
-    enc = PoPE(d, heads, delta_init="zero").double()
+    enc = build_encoding("pope", d, heads, delta_init="zero").double()
     for _ in range(25):
         q = 3 * torch.randn(1, heads, 1, d, dtype=torch.float64)
         k = 3 * torch.randn(1, heads, 1, d, dtype=torch.float64)
@@ -427,12 +427,12 @@ def test_rope_content_moves_the_best_offset():
     k[..., :half] = torch.cos(-r0 * theta)
     k[..., half:] = torch.sin(-r0 * theta)
 
-    offsets, s = _score_by_offset(RoPE(d, heads).double(), q, k, t=300, window=20)
+    offsets, s = _score_by_offset(build_encoding("rope", d, heads).double(), q, k, t=300, window=20)
     assert offsets[s.argmax(-1)].item() == r0
     assert s[0, offsets == r0].item() == pytest.approx(half, abs=1e-12)  # Σ μ_q μ_k
     assert s[0, offsets == 0].item() < half - 0.5  # offset 0 is clearly worse
 
-    offsets, s = _score_by_offset(PoPE(d, heads).double(), q, k, t=300, window=20)
+    offsets, s = _score_by_offset(build_encoding("pope", d, heads).double(), q, k, t=300, window=20)
     assert offsets[s.argmax(-1)].item() == 0
 
 
@@ -440,7 +440,7 @@ def test_rope_random_content_peaks_away_from_zero_sometimes():
     """Counterpart of the PoPE test: with random content RoPE's argmax is usually not 0."""
     torch.manual_seed(9)
     heads, d = 8, 16
-    enc = RoPE(d, heads).double()
+    enc = build_encoding("rope", d, heads).double()
     q = torch.randn(1, heads, 1, d, dtype=torch.float64)
     k = torch.randn(1, heads, 1, d, dtype=torch.float64)
     offsets, s = _score_by_offset(enc, q, k, t=500, window=64)
@@ -453,7 +453,7 @@ def test_rope_random_content_peaks_away_from_zero_sometimes():
 def test_delta_is_clamped_in_forward_not_in_storage():
     torch.manual_seed(10)
     heads, d = 2, 8
-    enc = PoPE(d, heads).double()
+    enc = build_encoding("pope", d, heads).double()
     raw = torch.tensor([[-20.0, -TWO_PI - 1e-3, -3.0, 0.5, 7.0, -1.0, 0.0, -TWO_PI]] * heads, dtype=torch.float64)
     set_delta(enc, raw)
     clamped = raw.clamp(-TWO_PI, 0.0)
@@ -481,7 +481,7 @@ def test_delta_is_clamped_in_forward_not_in_storage():
 
 def test_delta_init_uniform_and_zero():
     torch.manual_seed(13)
-    enc = PoPE(64, 16, delta_init="uniform")
+    enc = build_encoding("pope", 64, 16, delta_init="uniform")
     delta = enc.delta.detach()
     assert delta.shape == (16, 64)
     assert (delta > -TWO_PI).all() and (delta < 0).all()
@@ -490,9 +490,9 @@ def test_delta_init_uniform_and_zero():
     assert delta.std().item() == pytest.approx(TWO_PI / math.sqrt(12), abs=0.1)
     assert delta.min().item() < -6.0 and delta.max().item() > -0.3
 
-    zero = PoPE(64, 16, delta_init="zero")
+    zero = build_encoding("pope", 64, 16, delta_init="zero")
     assert torch.equal(zero.delta.detach(), torch.zeros(16, 64))
-    assert torch.equal(PoPE(8, 2).delta.detach(), torch.zeros(2, 8))  # default is zero
+    assert torch.equal(build_encoding("pope", 8, 2).delta.detach(), torch.zeros(2, 8))  # default is zero
     assert isinstance(zero.delta, torch.nn.Parameter) and zero.delta.requires_grad
 
     built = build_encoding("pope", 8, 2, delta_init="uniform")
@@ -504,7 +504,7 @@ def test_delta_init_uniform_and_zero():
 
 def test_rope_odd_head_dim():
     with pytest.raises(BadInput, match="head_dim"):
-        RoPE(7, 2)
+        RoPE(7, 2, BASE)
     with pytest.raises(BadInput, match="head_dim"):
         build_encoding("rope", 5, 2)
 
@@ -516,7 +516,9 @@ def test_unknown_encoding_name():
 
 def test_unknown_delta_init():
     with pytest.raises(BadInput, match="delta_init"):
-        PoPE(8, 2, delta_init="foo")
+        build_encoding("pope", 8, 2, delta_init="foo")
+    with pytest.raises(BadInput, match="delta_init"):
+        PoPE(8, 2, BASE, "foo")
 
 
 def test_nope_rejects_scaling():

@@ -23,7 +23,13 @@ class MemoryHungryTask(TaskType):
     Params = MemoryHungryParams
     calls: list[tuple[int, int]] = []
 
-    def evaluate(self, lm, length, seed, limit, batch_size):
+    def estimated_tokens(self, length, limit):
+        return length
+
+    def examples(self, lm, length, seed, limit):
+        return length
+
+    def score(self, lm, length, batch_size):
         MemoryHungryTask.calls.append((length, batch_size))
         if batch_size * length > self.params.max_tokens:
             raise torch.OutOfMemoryError("CUDA out of memory (simulated)")
@@ -34,7 +40,13 @@ class NanTask(TaskType):
     type_name = "nan"
     metrics = ("loss",)
 
-    def evaluate(self, lm, length, seed, limit, batch_size):
+    def estimated_tokens(self, length, limit):
+        return length
+
+    def examples(self, lm, length, seed, limit):
+        return None
+
+    def score(self, lm, examples, batch_size):
         return [Metric("loss", float("nan"), None, 1)]
 
 
@@ -54,7 +66,13 @@ class DyingTask(TaskType):
     metrics = ("loss",)
     Params = DyingParams
 
-    def evaluate(self, lm, length, seed, limit, batch_size):
+    def estimated_tokens(self, length, limit):
+        return length
+
+    def examples(self, lm, length, seed, limit):
+        return length
+
+    def score(self, lm, length, batch_size):
         import os
         import signal
         from pathlib import Path

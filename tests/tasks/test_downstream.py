@@ -28,7 +28,7 @@ from pope_bench.tasks.base import TaskDefinition
 from pope_bench.tasks.candidate_cloze import CandidateClozeTask
 from pope_bench.tasks.choice import MultipleChoiceTask
 from pope_bench.tasks.cloze import LastWordClozeTask
-from pope_bench.tasks.downstream import Example, Score, lengthen, score_examples
+from pope_bench.tasks.downstream import ContextChoices, Score, lengthen, score_examples
 from pope_bench.tasks.minimal_pairs import MinimalPairsTask
 from pope_bench.tasks.passkey import QUESTION, PasskeyTask, needle, passkey_example
 from pope_bench.tasks.registry import discover
@@ -103,7 +103,7 @@ def test_scorer_matches_one_pass_per_candidate(byte_lm, budget):
         context = [rng.randrange(256) for _ in range(rng.choice([3, 8, 8, 8, 13]))]
         conts = [[rng.randrange(256) for _ in range(rng.randint(1, 5))] for _ in range(rng.randint(1, 4))]
         conts.append(greedy_tokens(byte_lm.model, context, 3))  # a continuation greedy decoding produces
-        examples.append(Example(context, conts))
+        examples.append(ContextChoices(context, conts))
     scores = score_examples(byte_lm.model, examples, budget, CPU)
     greedy_seen = 0
     for example, got in zip(examples, scores):
@@ -131,8 +131,8 @@ def test_scorer_on_a_transformers_model_with_bpe():
     assert [tok.decode(c) for c in conts] == [" in the east", " in the west", " nowhere"]
     filler = Filler(tok)
     assert filler.boundary == [tok.eos_token_id]
-    examples = [Example(lengthen(context, 40, filler, random.Random(i)), conts) for i in range(3)]
-    examples.append(Example(context, conts))
+    examples = [ContextChoices(lengthen(context, 40, filler, random.Random(i)), conts) for i in range(3)]
+    examples.append(ContextChoices(context, conts))
     for example, got in zip(examples, score_examples(model, examples, 10_000, CPU)):
         for cont, score in zip(example.continuations, got):
             assert score.logprob == pytest.approx(reference(model, example.context, cont)[0], abs=1e-4)

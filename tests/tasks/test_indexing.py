@@ -336,8 +336,8 @@ def test_reachable_baseline_is_a_uniform_guess_over_the_letters_the_rule_reaches
 
 
 def definition(**params) -> TaskDefinition:
-    return TaskDefinition(name="t", type="indexing", params={"kind": "indirect", "tokenizer": "chars", **params},
-                          origin="test")
+    return TaskDefinition.parse({"name": "t", "type": "indexing",
+                                 "params": {"kind": "indirect", "tokenizer": "chars", **params}}, "test")
 
 
 @pytest.mark.parametrize("params,message", [
@@ -362,7 +362,7 @@ def test_bad_models_and_lengths_are_refused_before_any_work():
     the_task = task("indirect_indexing")
     with pytest.raises(BadInput, match="has 60 output tokens"):
         the_task.evaluate(loaded(tiny_model(vocab_size=60)), TRAIN_LENGTH, 0, 10, 8)
-    with pytest.raises(BadInput, match="needs a indexing model"):
+    with pytest.raises(BadInput, match="needs an indexing model"):
         the_task.evaluate(loaded(tiny_model(), tokenizer="bytes"), TRAIN_LENGTH, 0, 10, 8)
     with pytest.raises(BadInput, match="use a longer L"):
         the_task.evaluate(loaded(tiny_model()), 30, 0, 10, 8)

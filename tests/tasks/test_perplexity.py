@@ -31,7 +31,8 @@ TINY = dict(vocab_size=256, hidden_size=32, num_hidden_layers=2, num_attention_h
 
 
 def perplexity_task(**params) -> PerplexityTask:
-    return PerplexityTask(TaskDefinition(name="t", type="perplexity", params={"corpus": "kjv", **params}, origin="test"))
+    return PerplexityTask(TaskDefinition.parse({"name": "t", "type": "perplexity", "params": {"corpus": "kjv", **params}},
+                                               "test"))
 
 
 def loaded(seed: int = 0) -> LoadedModel:
@@ -59,7 +60,7 @@ def test_the_sample_spreads_over_every_document_in_proportion():
     proportion to its length; exactly the budget is scored; the draw is the seed's."""
     task = perplexity_task()
     docs = task.encoded(loaded())["ids"]
-    plan = task.plan(docs, 64, 65_536, seed=0)
+    plan = task.sample_windows(docs, 64, 65_536, seed=0)
     assert sum(take for *_, take in plan) == 65_536
     assert plan == sorted(plan) and len(set((d, s) for d, s, *_ in plan)) == len(plan)  # no window twice
     share = Counter(d for d, *_ in plan)
@@ -68,8 +69,8 @@ def test_the_sample_spreads_over_every_document_in_proportion():
     for d, count in share.items():
         expected = len(plan) * sizes[d] / sum(sizes)
         assert abs(count - expected) < 4 * math.sqrt(expected) + 1
-    assert task.plan(docs, 64, 65_536, seed=0) == plan
-    assert task.plan(docs, 64, 65_536, seed=1) != plan
+    assert task.sample_windows(docs, 64, 65_536, seed=0) == plan
+    assert task.sample_windows(docs, 64, 65_536, seed=1) != plan
 
 
 def test_every_model_with_the_tokenizer_scores_the_same_windows():
@@ -95,7 +96,7 @@ def reference(lm, task: PerplexityTask, length: int, seed: int, budget: int):
     """Per planned window, one forward pass: (summed NLL, scored tokens, {bin: [sum, n]})."""
     docs = task.encoded(lm)["ids"]
     windows = []
-    for d, start, first, take in task.plan(docs, length, budget, seed):
+    for d, start, first, take in task.sample_windows(docs, length, budget, seed):
         ids = docs[d][start : start + length]
         logprobs = torch.log_softmax(lm.model(ids[None]).logits[0].double(), -1)
         bins: dict[int, list[float]] = {}
