@@ -120,6 +120,8 @@ class Plan:
     suite: str | None
     tasks: list[str]
     models: list[str]
+    #: cells a suite leaves out, each with why
+    notes: list[str] = field(default_factory=list)
 
 
 def plan(options: RunOptions) -> Plan:
@@ -134,13 +136,24 @@ def plan(options: RunOptions) -> Plan:
     tasks_found = discover(options.tasks_dirs)
     tasks = {name: tasks_found.build(name) for name in dict.fromkeys(t for s in sweeps for t in s.tasks)}
     grid = []  # (entry, task, length, seed, limit), every pairing and length checked
+    notes: list[str] = []  # a suite's cells that cannot run (too short for a task), left out
     for sweep in sweeps:
         for task in (tasks[t] for t in sweep.tasks):
             for entry in _models_for(task, sweep, entries, registry, options):
                 wanted = lengths.get(sweep.lengths) or parse_lengths(task.definition.default_lengths)
                 for length in resolve_lengths(wanted, entry.train_length, entry.length_limit, entry.name):
                     task.check_cell(length, sweep.limit)
+                    try:
+                        for seed in options.seeds:
+                            task.check_plan(entry, length, seed, sweep.limit)
+                    except BadInput as e:
+                        if suite is None:
+                            raise
+                        notes.append(f"left out {entry.name} × {task.name} at {length}: {e}")
+                        continue
                     grid.extend((entry, task, length, seed, sweep.limit) for seed in options.seeds)
+    if not grid and notes:
+        raise BadInput(f"no cell of suite {suite} can run: {notes[0]}" + (f" (and {len(notes) - 1} more)" if len(notes) > 1 else ""))
     if not grid:
         raise BadInput(f"none of the tasks {', '.join(tasks)} suits model(s) {', '.join(entries)}; pass -t TASK "
                        "(see `pope-bench list tasks`)")
@@ -153,7 +166,7 @@ def plan(options: RunOptions) -> Plan:
         for entry in models.values():
             check_splittable(entry)
     return Plan(cells, suite, list(dict.fromkeys(c.task.name for c in cells)),
-                list(dict.fromkeys(c.entry.name for c in cells)))
+                list(dict.fromkeys(c.entry.name for c in cells)), notes)
 
 
 def _models_for(task: TaskType, sweep, entries: dict, registry: dict, options: RunOptions) -> list[ModelEntry]:
@@ -243,6 +256,8 @@ def run(options: RunOptions, console=None) -> dict:
              "suite": the_plan.suite, "tasks": the_plan.tasks, "models": the_plan.models}
     console.print(_announce(the_plan, len(todo), device) + f"; {threads or 'default'} CPU thread(s)",
                   markup=False, highlight=False, soft_wrap=True)
+    for note in the_plan.notes:
+        console.print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
     with executor if todo else nullcontext():  # connects (Ray) before any row is written; not for a no-op rerun
         record_run(options.out, record)
         _sweep(todo, executor, settings, writer, stats, console)

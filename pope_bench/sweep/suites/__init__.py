@@ -72,12 +72,14 @@ def load_suite(name: str) -> Suite:
 def sweeps_for(suite: str | None, models: list[str], tasks: list[str], lengths: str | None,
                limit: int | None) -> tuple[str | None, list[Sweep]]:
     """(suite name or None, sweeps) of a ``run``: a suite (``--suite``, or ``default`` when
-    neither -m nor -t is given; --lengths/--limit override its own), or one ad-hoc sweep."""
-    if suite is not None and (models or tasks):
-        raise BadInput(f"--suite {suite} fixes its models and tasks; drop -m/-t, or drop --suite to choose them")
-    if not models and not tasks:
+    neither -m nor -t is given; -m/--lengths/--limit override its own), or one ad-hoc sweep."""
+    if suite is not None and tasks:
+        raise BadInput(f"--suite {suite} fixes its tasks; drop -t, or drop --suite to choose them")
+    if suite is not None or not (models or tasks):
         chosen = load_suite(suite or "default")
         overrides = {k: v for k, v in (("lengths", lengths), ("limit", limit)) if v is not None}
+        if models:  # the suite's tasks on these models, those that suit them
+            overrides.update(models=models, only_suited=True)
         return chosen.name, [s.model_copy(update=overrides) for s in chosen.sweeps]
     if not tasks:  # -m alone: the default suite's tasks, those that suit the models
         tasks = load_suite("default").task_names()
