@@ -145,6 +145,8 @@ def run(
                                                  "pope-bench[accelerate]).")] = None,
     attn_implementation: Annotated[str, typer.Option(help="Hub models' attention: auto (flash_attention_2 "
                                                           "when installed, else sdpa), sdpa, eager, ...")] = "auto",
+    threshold: Annotated[float, typer.Option(help="RULER effective length: the score a length must reach "
+                                                  "(default 0.856, Llama-2-7B at 4k).")] = 0.856,
 ):
     """Sweep models × tasks × lengths × seeds into tidy results.
 
@@ -165,12 +167,17 @@ def run(
       pope-bench run --executor ray --ray-address head:6379 --out runs/grid
 
       pope-bench run --shard $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT --out runs/grid
+
+      pope-bench run -m rope-text-tiny --suite ruler --lengths 4x,8x --threshold 0.5
     """
     from rich.console import Console
 
     from pope_bench.sweep.runner import RunOptions
     from pope_bench.sweep.runner import run as run_sweep
 
+    from pope_bench.report.effective_length import check_threshold
+
+    check_threshold(threshold)
     if limit is not None and not 1 <= limit <= MAX_LIMIT:
         raise BadInput(f"--limit must be a positive integer up to {MAX_LIMIT:,}, got {limit}")
     if threads is not None and not 1 <= threads <= MAX_THREADS:
@@ -191,17 +198,20 @@ def run(
     console = Console()
     stats = run_sweep(options, Console(stderr=True))
     from pope_bench.sweep.results import load
-    from pope_bench.report.summary import summary_tables
+    from pope_bench.report.summary import effective_length_table, summary_tables
 
     frame = load(out)
     for table in summary_tables(frame, stats["tasks"], stats["models"], console.width):
         console.print(table)
+    effective = effective_length_table(frame, threshold, stats["tasks"], stats["models"])
+    if effective is not None:
+        console.print(effective)
     if plot and not frame.empty:
         from pope_bench.report.plots import plot_results
         from pope_bench.sweep.results import folder_lock
 
         with folder_lock(out):  # shards finishing at once do not write one figure together
-            plot_results(out, tasks=stats["tasks"], models=stats["models"], tasks_dirs=tasks_dir)
+            plot_results(out, tasks=stats["tasks"], models=stats["models"], tasks_dirs=tasks_dir, threshold=threshold)
     console.print(f"{stats['done']} cells run, {stats['skipped']} already done, {stats['failed']} failed → {out}")
     if stats["failed"]:
         raise typer.Exit(1)
@@ -241,17 +251,21 @@ def train(
 def plot(
     results: Annotated[Path, typer.Argument(help="A results folder written by `pope-bench run`.")],
     out: Annotated[Path, typer.Option(help="Where to write the figures (default: RESULTS/plots).")] = None,
+    threshold: Annotated[float, typer.Option(help="RULER effective length: the score a length must reach.")] = 0.856,
 ):
-    """Metric-vs-length plots (PNG + SVG) of a results folder.
+    """Metric-vs-length plots (PNG + SVG) of a results folder; with RULER rows also
+    effective_length.png.
 
     Example:
 
-      pope-bench plot runs/latest
+      pope-bench plot runs/latest --threshold 0.5
     """
+    from pope_bench.report.effective_length import check_threshold
     from pope_bench.report.plots import plot_results
 
+    check_threshold(threshold)
     check_output_dir(out or results / "plots", "--out")
-    for path in plot_results(results, out):
+    for path in plot_results(results, out, threshold=threshold):
         typer.echo(str(path))
 
 

@@ -47,8 +47,9 @@ def models_table(registry: dict) -> Table:
 
 
 def tasks_table(found, registry: dict) -> Table:
-    table = _table("tasks", "models: the domain a task needs × registered checkpoints of it (`list models`)")
-    for column in ("name", "metric", "lengths"):
+    table = _table("tasks", "models: the domain a task needs × registered checkpoints of it (`list models`)\n"
+                            "RULER's qa_1 (SQuAD) and qa_2 (HotpotQA) are not built: no pinned package holds them offline")
+    for column in ("name", "category", "metric", "lengths"):
         table.add_column(column, no_wrap=True)
     table.add_column("models", no_wrap=True)
     table.add_column("source")
@@ -59,7 +60,7 @@ def tasks_table(found, registry: dict) -> Table:
             found.problems.append(str(e))
             continue
         suits = sum(task.suits(e) for e in registry.values())
-        table.add_row(name, task.main_metric, task.definition.default_lengths, f"{task.domain} ×{suits}",
+        table.add_row(name, task.category or "—", task.main_metric, task.definition.default_lengths, f"{task.domain} ×{suits}",
                       _one_line(task.definition.source))
     return table
 

@@ -28,14 +28,15 @@ from pathlib import Path
 
 import pandas as pd
 
+from pope_bench.report.effective_length import DEFAULT_THRESHOLD
 from pope_bench.core.errors import BadInput
 from pope_bench.report.figure_files import save_figure
 from pope_bench.sweep.results import headline, load
 from pope_bench.report.styles import model_styles
 
-MAIN_METRICS = ("accuracy", "acc", "acc_norm", "perplexity", "nll")
+MAIN_METRICS = ("accuracy", "acc", "acc_norm", "string_match_all", "string_match_part", "perplexity", "nll")
 #: metrics that are proportions in [0, 1]: bands are clipped to it, summaries show percent
-PROPORTIONS = ("accuracy", "acc", "acc_norm", "acc_micro")
+PROPORTIONS = ("accuracy", "acc", "acc_norm", "acc_micro", "string_match_all", "string_match_part")
 #: a curve whose minimum exceeds this many times the others' maximum is drawn off scale
 OFF_SCALE_RATIO = 2.0
 #: z for the bands: 95 % normal interval
@@ -192,9 +193,11 @@ def requested_order(results_dir: Path) -> tuple[list[str], list[str]]:
             list(dict.fromkeys(m for run in runs for m in run.models)))
 
 
-def plot_results(results_dir: Path, out: Path | None = None, tasks=(), models=(), tasks_dirs=()) -> list[Path]:
+def plot_results(results_dir: Path, out: Path | None = None, tasks=(), models=(), tasks_dirs=(),
+                 threshold: float = DEFAULT_THRESHOLD) -> list[Path]:
     """One plot per task of a results folder; ``tasks`` / ``models`` give the order
-    (by default the order its runs asked for)."""
+    (by default the order its runs asked for); with RULER rows, ``effective_length``
+    at ``threshold`` too."""
     frame = load(results_dir)
     if frame.empty:
         raise BadInput(f"{results_dir} holds no results; run `pope-bench run --out {results_dir}` first")
@@ -205,4 +208,7 @@ def plot_results(results_dir: Path, out: Path | None = None, tasks=(), models=()
     titles = task_titles(tasks_dirs)
     present = list(dict.fromkeys(frame["task"]))
     ordered = [t for t in tasks if t in present] + sorted(set(present) - set(tasks))
-    return [p for task in ordered for p in plot_task(frame, task, out, titles.get(task), models)]
+    from pope_bench.report.effective_length_plot import plot_effective_length
+
+    paths = [p for task in ordered for p in plot_task(frame, task, out, titles.get(task), models)]
+    return paths + plot_effective_length(frame, out, threshold, ordered, models)

@@ -62,3 +62,22 @@ def _fmt(value, percent: bool) -> str:
     if pd.isna(value):
         return "—"
     return f"{100 * value:.1f}" if percent else f"{value:.4g}"
+
+
+def effective_length_table(frame: pd.DataFrame, threshold: float, tasks=(), models=()) -> Table | None:
+    """RULER's effective length per task (rows) and model (columns), or None without RULER rows."""
+    from pope_bench.report.effective_length import MEAN, describe, effective_lengths
+
+    table = effective_lengths(frame, threshold)
+    if table.empty:
+        return None
+    names = _ordered(table["task"], [*tasks, MEAN])
+    order = _ordered(table["model"], models)
+    out = Table(title=f"effective length (longest L with score ≥ {threshold:g}; × train length)", title_justify="left")
+    out.add_column("task", no_wrap=True)
+    for model in order:
+        out.add_column(model, justify="right", no_wrap=True)
+    for task in names:
+        part = table[table["task"] == task].set_index("model")
+        out.add_row(task, *[describe(part.loc[m]) if m in part.index else "—" for m in order])
+    return out

@@ -130,7 +130,8 @@ class Plan:
     models: list[str]
     #: the suite's measured wall time, when this is the grid it was measured on
     reference: Reference | None = None
-    #: what the user should know before the sweep runs (a user task replacing a built-in)
+    #: what the user should know before the sweep runs: a user task replacing a built-in,
+    #: a suite's cells left out (too short for a task), each with why
     notes: list[str] = field(default_factory=list)
 
 
@@ -147,13 +148,24 @@ def plan(options: RunOptions) -> Plan:
     tasks_found = discover(options.tasks_dirs)
     tasks = {name: tasks_found.build(name) for name in dict.fromkeys(t for s in sweeps for t in s.tasks)}
     grid = []  # (entry, task, length, seed, limit), every pairing and length checked
+    notes: list[str] = []  # a suite's cells that cannot run (too short for a task), left out
     for sweep in sweeps:
         for task in (tasks[t] for t in sweep.tasks):
             for entry in _models_for(task, sweep, entries, registry, options):
                 wanted = lengths.get(sweep.lengths) or parse_lengths(task.definition.default_lengths)
                 for length in resolve_lengths(wanted, entry.train_length, entry.length_limit, entry.name):
                     task.check_cell(length, sweep.limit)
+                    try:
+                        for seed in options.seeds:
+                            task.check_plan(entry, length, seed, sweep.limit)
+                    except BadInput as e:
+                        if suite is None:
+                            raise
+                        notes.append(f"left out {entry.name} × {task.name} at {length}: {e}")
+                        continue
                     grid.extend((entry, task, length, seed, sweep.limit) for seed in options.seeds)
+    if not grid and notes:
+        raise BadInput(f"no cell of suite {suite} can run: {notes[0]}" + (f" (and {len(notes) - 1} more)" if len(notes) > 1 else ""))
     if not grid:
         raise BadInput(f"none of the tasks {', '.join(tasks)} suits model(s) {', '.join(entries)}; pass -t TASK "
                        "(see `pope-bench list tasks`)")
@@ -173,7 +185,7 @@ def plan(options: RunOptions) -> Plan:
         reference = None
     return Plan(cells, suite, list(dict.fromkeys(c.task.name for c in cells)),
                 list(dict.fromkeys(c.entry.name for c in cells)), reference,
-                [note for name, note in tasks_found.notes.items() if name in tasks])
+                [note for name, note in tasks_found.notes.items() if name in tasks] + notes)
 
 
 def check_distinct_names(entries: list[ModelEntry], fingerprints: dict[int, str]) -> None:

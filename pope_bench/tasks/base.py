@@ -151,6 +151,15 @@ class TaskType(abc.ABC):
         """BadInput for a cell that cannot run as asked (e.g. a budget below one window),
         raised while the sweep is planned, before any work."""
 
+    def check_plan(self, entry, length: int, seed: int, limit: int | None) -> None:
+        """BadInput for a (registry entry, length, seed) cell that cannot run (e.g. a length
+        too short for the task's examples with the entry's tokenizer), raised while planning."""
+
+    @property
+    def category(self) -> str:
+        """What the task measures, for ``list tasks`` (RULER's categories, say)."""
+        return ""
+
     @abc.abstractmethod
     def estimated_tokens(self, length: int, limit: int | None) -> int:
         """Tokens one cell at ``length`` feeds through the model, with or without

@@ -35,6 +35,7 @@ TASK_TYPES = {
     "minimal_pairs": "pope_bench.tasks.minimal_pairs:MinimalPairsTask",
     "candidate_cloze": "pope_bench.tasks.candidate_cloze:CandidateClozeTask",
     "passkey": "pope_bench.tasks.passkey:PasskeyTask",
+    "ruler": "pope_bench.tasks.ruler:RulerTask",
     "frequency_usage": "pope_bench.tasks.analysis:FrequencyUsageTask",
     "learned_delta": "pope_bench.tasks.analysis:LearnedDeltaTask",
 }

@@ -303,7 +303,8 @@ CASES = {
                            "the revision after @ is empty"),
     # suites
     "unknown suite": (lambda w: [*RUN, str(w / R / "good.yaml"), "--suite", "defualt"], "did you mean default"),
-    "suite and models": (lambda w: [*good(w), "--suite", "default"], "drop -m/-t"),
+    "suite and tasks": (lambda w: [*good(w), "--suite", "default"], "fixes its tasks; drop -t"),
+    "threshold above 1": (lambda w: [*good(w), "--threshold", "1.2"], "outside (0, 1]"),
     # options
     "zero threads": (lambda w: [*good(w), "--threads", "0"], "--threads must be a positive integer"),
     "negative seed": (lambda w: [*good(w), "--seed", "-1"], "--seed -1 is out of range"),

@@ -25,8 +25,11 @@ def test_models_fit_80_columns_with_their_max_length(tiny_registry):
 def test_tasks_fit_80_columns_and_name_their_domain(tiny_registry):
     lines = listed("tasks", "--checkpoints", str(tiny_registry))
     row = next(line.split() for line in lines if line.startswith(" perplexity_text "))
-    assert row[1:4] == ["perplexity", "1x..10x", "text"]
-    assert row[4] == "×4"  # rope-tiny, pope-tiny and two variants
+    assert row[1:5] == ["—", "perplexity", "1x..10x", "text"]
+    assert row[5] == "×4"  # rope-tiny, pope-tiny and two variants
+    ruler = next(line.split() for line in lines if line.startswith(" vt "))
+    assert ruler[1:3] == ["multi-hop", "traci…"]  # RULER's category
+    assert any("qa_1 (SQuAD) and qa_2 (HotpotQA) are not built" in line for line in lines)
 
 
 def test_suites_list_the_default_and_the_paper_grid():

@@ -45,8 +45,13 @@ def test_model_alone_runs_the_default_tasks_that_suit_it(tiny_registry, tmp_path
     assert {c.task.name for c in cells} == {"perplexity_text"}  # the indexing tasks need an indexing model
 
 
+def test_models_given_with_a_suite_replace_its_models(tiny_registry, tmp_path):
+    cells = plan(RunOptions(suite="default", models=["pope-tiny"], checkpoints=tiny_registry, out=tmp_path)).cells
+    assert {(c.entry.name, c.task.name) for c in cells} == {("pope-tiny", "perplexity_text")}
+
+
 @pytest.mark.parametrize("kwargs, words", [
-    (dict(suite="default", models=["rope-tiny"]), "drop -m/-t"),
+    (dict(suite="default", tasks=["passkey"]), "drop -t"),
     (dict(suite="defualt"), "did you mean default"),
 ])
 def test_bad_suite_use(tiny_registry, tmp_path, kwargs, words):

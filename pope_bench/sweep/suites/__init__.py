@@ -88,14 +88,16 @@ class Chosen(NamedTuple):
 def sweeps_for(suite: str | None, models: list[str], tasks: list[str], lengths: str | None,
                limit: int | None) -> Chosen:
     """The sweeps of a ``run``: a suite (``--suite``, or ``default`` when neither -m nor -t
-    is given; --lengths/--limit override its own, and then its reference time no longer
-    applies), or one ad-hoc sweep."""
-    if suite is not None and (models or tasks):
-        raise BadInput(f"--suite {suite} fixes its models and tasks; drop -m/-t, or drop --suite to choose them")
-    if not models and not tasks:
+    is given; -m narrows it to those models, --lengths/--limit override its own, and then its
+    reference time no longer applies), or one ad-hoc sweep."""
+    if suite is not None and tasks:
+        raise BadInput(f"--suite {suite} fixes its tasks; drop -t, or drop --suite to choose them")
+    if suite is not None or not (models or tasks):
         name = suite or "default"
         chosen = load_suite(name)
         overrides = {k: v for k, v in (("lengths", lengths), ("limit", limit)) if v is not None}
+        if models:  # the suite's tasks on these models, those that suit them
+            overrides.update(models=models, only_suited=True)
         label = chosen.name if name in bundled() else f"{chosen.name} ({name})"
         measured = chosen.reference_seconds and chosen.reference_cells and not overrides
         reference = Reference(chosen.reference_seconds, chosen.reference_cells, chosen.reference_machine) \
