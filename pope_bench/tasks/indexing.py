@@ -55,7 +55,6 @@ from __future__ import annotations
 import hashlib
 import math
 import random
-from collections import Counter
 from dataclasses import dataclass, replace
 from typing import ClassVar, Literal
 
@@ -79,7 +78,13 @@ SPLITS = ("train", "test")
 
 def split_of(text: str) -> str:
     """The split an example's text belongs to (half of all examples each, by hash)."""
-    return "test" if hashlib.blake2b(text.encode(), digest_size=8).digest()[-1] & 1 else "train"
+    return SPLITS[split_bits([text.encode()])[0]]
+
+
+def split_bits(texts: list[bytes]) -> list[int]:
+    """1 for each example text (ASCII) in the test split, else 0: the one split rule."""
+    blake2b = hashlib.blake2b
+    return [blake2b(text, digest_size=8).digest()[-1] & 1 for text in texts]
 
 
 def balanced(rng: random.Random, alphabet: str, count: int) -> list[str]:
@@ -102,11 +107,6 @@ def with_unique(rng: random.Random, alphabet: str, count: int) -> tuple[list[str
     letters = balanced(rng, alphabet.replace(unique, ""), count - 1) + [unique]
     rng.shuffle(letters)
     return letters, unique
-
-
-def once(items: list[str]) -> list[str]:
-    """The items that occur exactly once, in order."""
-    return [item for item, count in Counter(items).items() if count == 1]
 
 
 @dataclass(frozen=True)
@@ -168,7 +168,7 @@ class Generator:
         return self.string_length[1]
 
     def new_string(self, rng: random.Random):
-        """A fresh string (and what its first query needs), for :meth:`ask`."""
+        """A fresh string (and its unique source or key), for :meth:`ask`."""
         raise NotImplementedError
 
     def baselines(self, example: Example) -> dict[str, float]:
@@ -182,13 +182,12 @@ class Generator:
         """(the letters the rule can reach, {baseline name: its fixed guess})."""
         raise NotImplementedError
 
-    def ask(self, rng: random.Random, state, first: bool) -> Example:
-        """One query on the string ``state``; the first uses the string's own unique source,
-        later ones a uniform letter that occurs once (every letter at ≤ 52 letters)."""
+    def ask(self, rng: random.Random, state) -> Example:
+        """The query on the string ``state`` about its own unique source (or key)."""
         raise NotImplementedError
 
     def sample(self, rng: random.Random) -> Example:
-        return self.ask(rng, self.new_string(rng), first=True)
+        return self.ask(rng, self.new_string(rng))
 
     def draw(self, rng: random.Random, split: str) -> Example:
         while True:
@@ -201,25 +200,8 @@ class Generator:
         rng = random.Random(f"pope-bench/indexing/{self.kind}/{self.string_length}/{self.max_shift}/seed={seed}")
         return [self.draw(rng, "test") for _ in range(count)]
 
-    def draw_queries(self, rng: random.Random, split: str, count: int) -> list[Example]:
-        """``count`` examples of ``split`` that share one string (a multi-query training
-        sequence, :func:`multi_query`). Each is a whole single-query example of the split, so
-        the split rule holds query by query; a string whose queries keep landing in the other
-        split is given up for a new one."""
-        while True:
-            state = self.new_string(rng)
-            examples = [self.ask(rng, state, first=True)]
-            if split_of(examples[0].text) != split:
-                continue
-            for _ in range(50 * count):
-                if len(examples) == count:
-                    return examples
-                example = self.ask(rng, state, first=False)
-                if split_of(example.text) == split:
-                    examples.append(example)
-
     def longest_queries(self, count: int) -> int:
-        """Tokens in the longest :func:`multi_query` text of ``count`` queries."""
+        """Tokens in the longest training row of ``count`` queries (:class:`IndexingMixture`)."""
         return self.longest() + (count - 1) * (self.longest() - self.longest_head())
 
 
@@ -236,10 +218,8 @@ class IndirectIndexing(Generator):
     def new_string(self, rng):
         return with_unique(rng, LETTERS, rng.randint(*self.string_length))
 
-    def ask(self, rng, state, first):
+    def ask(self, rng, state):
         letters, source = state
-        if not first:
-            source = rng.choice(once(letters))
         where = letters.index(source)
         shift = rng.choice([d for d in range(-self.max_shift, self.max_shift + 1) if 0 <= where + d < len(letters)])
         return Example(f"{''.join(letters)}, {source}, {shift:+d}, ", self.answer(letters, source, shift))
@@ -264,7 +244,7 @@ class PositionIndexing(Generator):
     def new_string(self, rng):
         return balanced(rng, LETTERS, rng.randint(*self.string_length))
 
-    def ask(self, rng, letters, first):
+    def ask(self, rng, letters):
         sign, k = rng.choice("+-"), rng.randint(0, min(self.max_shift, len(letters) - 1))
         return Example(f"{''.join(letters)}, {sign}{k}, ", self.answer(letters, sign, k))
 
@@ -304,10 +284,8 @@ class ContentIndexing(Generator):
         keys, key = with_unique(rng, UPPER, rng.randint(max(1, fewest), max(1, most)))
         return [(k, rng.choice(LOWER)) for k in keys], key
 
-    def ask(self, rng, state, first):
+    def ask(self, rng, state):
         pairs, key = state
-        if not first:
-            key = rng.choice(once([k for k, _ in pairs]))
         return Example(f"{''.join(k + v for k, v in pairs)}, {key}, ", self.answer(pairs, key))
 
     def reachable(self, example):
@@ -337,21 +315,6 @@ def _covers(tokenizer, character: str) -> bool:
         return len(tokenizer.encode(character)) == 1
     except BadInput:
         return False
-
-
-def multi_query(examples: list[Example]) -> tuple[str, list[int]]:
-    """One training sequence from examples that share a string — ``<string>, <src1>,
-    <shift1>, <tgt1>, <src2>, <shift2>, <tgt2>, …`` (issue 16) — and the character offsets
-    of its targets. Its first ``prompt + target`` characters are the first example exactly,
-    so the tested single-query format is a prefix of every training sequence."""
-    head = examples[0].prompt.split(", ", 1)[0]  # the string: letters only, no ", "
-    text, targets = examples[0].prompt, []
-    for i, example in enumerate(examples):
-        if i:
-            text += ", " + example.prompt[len(head) + 2:]
-        targets.append(len(text))
-        text += example.target
-    return text, targets
 
 
 def encode_padded(tokenizer, texts: list[str], length: int) -> torch.Tensor:
@@ -469,9 +432,14 @@ class IndexingMixture:
     :func:`pope_bench.training.batches.training_stages`); the tested tasks stay as defined.
 
     ``queries`` > 1 (training only, issue 16) makes each row one string asked ``queries``
-    times (:func:`multi_query`) with the loss on every target: ``queries`` supervised
-    tokens per string instead of one, the string read once. The first query of a row is a
-    single-query example as tested.
+    times, ``<string>, <src1>, <shift1>, <tgt1>, <src2>, <shift2>, <tgt2>, …``, with the
+    loss on every target: ``queries`` supervised tokens per string instead of one, the
+    string read once. The first query of a row is a single-query example as tested, and
+    every ``<string>, <srci>, <shifti>, <tgti>`` is an example of the split.
+
+    Rows are drawn a batch at a time by :mod:`pope_bench.tasks.indexing_rows` (numpy, the
+    same distribution as the generators' one-at-a-time draws, which make the test split),
+    seeded from ``generator``.
     """
 
     def __init__(self, generators: dict[str, Generator], split: str, tokenizer, queries: int = 1):
@@ -542,13 +510,12 @@ class IndexingMixture:
                            + (" or lower data.queries" if self.queries > 1 else ""))
 
     def sample_batch(self, generator: torch.Generator, batch_size: int, length: int):
-        kinds = list(self.generators.values())
+        import numpy as np
+
+        from pope_bench.tasks.indexing_rows import sample_rows, token_table
+
         self.check_fits(length, "recipe")
-        rng = random.Random(int(torch.randint(0, 2**62, (1,), generator=generator)))
-        rows = [multi_query(rng.choice(kinds).draw_queries(rng, self.split, self.queries)) for _ in range(batch_size)]
-        ids = encode_padded(self.tokenizer, [text for text, _ in rows], length)
-        labels = torch.full_like(ids, -100)
-        for i, (text, targets) in enumerate(rows):
-            at = torch.tensor(targets) + (length - len(text))
-            labels[i, at] = ids[i, at]
-        return ids, labels
+        rng = np.random.default_rng(int(torch.randint(0, 2**62, (1,), generator=generator)))
+        ids, labels = sample_rows(list(self.generators.values()), rng, SPLITS.index(self.split), batch_size,
+                                  self.queries, length, token_table(self.tokenizer))
+        return torch.from_numpy(ids), torch.from_numpy(labels)
