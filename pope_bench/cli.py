@@ -226,6 +226,8 @@ def train(
     threads: Annotated[int, typer.Option(help="CPU threads (0 = torch's default).")] = 0,
     device: Annotated[str, typer.Option(help="cpu or cuda (fused AdamW on cuda).")] = "cpu",
     bf16: Annotated[bool, typer.Option("--bf16", help="bfloat16 autocast (weights and optimiser stay float32).")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="A few steps of a tiny model through every stage "
+                                                            "of the recipe (checks a prepared run on a CPU).")] = False,
 ):
     """Train a native checkpoint from a recipe (resumable: rerun the same command).
 
@@ -234,16 +236,19 @@ def train(
       pope-bench train text-tiny --pe pope --out checkpoints/pope-text-tiny
 
       pope-bench train text-tiny --pe rope --out runs/r --set train.steps=200
+
+      pope-bench train indexing-paper --pe pope --out runs/dry --dry-run
     """
     from pope_bench.encodings import get_encoding
-    from pope_bench.training.recipe import load_recipe
+    from pope_bench.training.recipe import dry_run as shrink, load_recipe
     from pope_bench.training.trainer import train as run_training
 
     get_encoding(pe)
     if not 0 <= threads <= MAX_THREADS:
         raise BadInput(f"--threads must be 0 (torch's default) or a number of threads up to {MAX_THREADS}, got {threads}")
     check_output_dir(out, "--out")
-    run_training(load_recipe(recipe, set_), pe, out, threads or None, device, bf16)
+    resolved = load_recipe(recipe, set_)
+    run_training(shrink(resolved) if dry_run else resolved, pe, out, threads or None, device, bf16)
     typer.echo(f"wrote {out}")
 
 
@@ -322,7 +327,8 @@ def figures(
 
       pope-bench figures cp fig2 --to my_specs && pope-bench figures my_specs/fig2.yaml
     """
-    from pope_bench.report.figures import bundled, copy_spec, load_spec, render
+    from pope_bench.report.figures import bundled, copy_spec, load_spec
+    from pope_bench.report.figures import render
 
     names = list(names or [])
     if list_:

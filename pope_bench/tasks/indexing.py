@@ -1,4 +1,5 @@
-"""The diagnostic indexing tasks (paper §3.1) and the batch source that trains on them.
+"""The diagnostic indexing tasks (paper §3.1); the batch source that trains on them is
+:class:`pope_bench.tasks.indexing_rows.IndexingMixture`.
 
 Three task kinds, one line of characters each, scored on the final (target) character only:
 
@@ -55,7 +56,6 @@ from __future__ import annotations
 import hashlib
 import math
 import random
-from collections import Counter
 from dataclasses import dataclass, replace
 from typing import ClassVar, Literal
 
@@ -79,7 +79,13 @@ SPLITS = ("train", "test")
 
 def split_of(text: str) -> str:
     """The split an example's text belongs to (half of all examples each, by hash)."""
-    return "test" if hashlib.blake2b(text.encode(), digest_size=8).digest()[-1] & 1 else "train"
+    return SPLITS[split_bits([text.encode()])[0]]
+
+
+def split_bits(texts: list[bytes]) -> list[int]:
+    """1 for each example text (ASCII) in the test split, else 0: the one split rule."""
+    blake2b = hashlib.blake2b
+    return [blake2b(text, digest_size=8).digest()[-1] & 1 for text in texts]
 
 
 def balanced(rng: random.Random, alphabet: str, count: int) -> list[str]:
@@ -102,11 +108,6 @@ def with_unique(rng: random.Random, alphabet: str, count: int) -> tuple[list[str
     letters = balanced(rng, alphabet.replace(unique, ""), count - 1) + [unique]
     rng.shuffle(letters)
     return letters, unique
-
-
-def once(items: list[str]) -> list[str]:
-    """The items that occur exactly once, in order."""
-    return [item for item, count in Counter(items).items() if count == 1]
 
 
 @dataclass(frozen=True)
@@ -168,7 +169,7 @@ class Generator:
         return self.string_length[1]
 
     def new_string(self, rng: random.Random):
-        """A fresh string (and what its first query needs), for :meth:`ask`."""
+        """A fresh string (and its unique source or key), for :meth:`ask`."""
         raise NotImplementedError
 
     def baselines(self, example: Example) -> dict[str, float]:
@@ -182,13 +183,12 @@ class Generator:
         """(the letters the rule can reach, {baseline name: its fixed guess})."""
         raise NotImplementedError
 
-    def ask(self, rng: random.Random, state, first: bool) -> Example:
-        """One query on the string ``state``; the first uses the string's own unique source,
-        later ones a uniform letter that occurs once (every letter at ≤ 52 letters)."""
+    def ask(self, rng: random.Random, state) -> Example:
+        """The query on the string ``state`` about its own unique source (or key)."""
         raise NotImplementedError
 
     def sample(self, rng: random.Random) -> Example:
-        return self.ask(rng, self.new_string(rng), first=True)
+        return self.ask(rng, self.new_string(rng))
 
     def draw(self, rng: random.Random, split: str) -> Example:
         while True:
@@ -201,25 +201,8 @@ class Generator:
         rng = random.Random(f"pope-bench/indexing/{self.kind}/{self.string_length}/{self.max_shift}/seed={seed}")
         return [self.draw(rng, "test") for _ in range(count)]
 
-    def draw_queries(self, rng: random.Random, split: str, count: int) -> list[Example]:
-        """``count`` examples of ``split`` that share one string (a multi-query training
-        sequence, :func:`multi_query`). Each is a whole single-query example of the split, so
-        the split rule holds query by query; a string whose queries keep landing in the other
-        split is given up for a new one."""
-        while True:
-            state = self.new_string(rng)
-            examples = [self.ask(rng, state, first=True)]
-            if split_of(examples[0].text) != split:
-                continue
-            for _ in range(50 * count):
-                if len(examples) == count:
-                    return examples
-                example = self.ask(rng, state, first=False)
-                if split_of(example.text) == split:
-                    examples.append(example)
-
     def longest_queries(self, count: int) -> int:
-        """Tokens in the longest :func:`multi_query` text of ``count`` queries."""
+        """Tokens in the longest training row of ``count`` queries (:class:`IndexingMixture`)."""
         return self.longest() + (count - 1) * (self.longest() - self.longest_head())
 
 
@@ -236,10 +219,8 @@ class IndirectIndexing(Generator):
     def new_string(self, rng):
         return with_unique(rng, LETTERS, rng.randint(*self.string_length))
 
-    def ask(self, rng, state, first):
+    def ask(self, rng, state):
         letters, source = state
-        if not first:
-            source = rng.choice(once(letters))
         where = letters.index(source)
         shift = rng.choice([d for d in range(-self.max_shift, self.max_shift + 1) if 0 <= where + d < len(letters)])
         return Example(f"{''.join(letters)}, {source}, {shift:+d}, ", self.answer(letters, source, shift))
@@ -264,7 +245,7 @@ class PositionIndexing(Generator):
     def new_string(self, rng):
         return balanced(rng, LETTERS, rng.randint(*self.string_length))
 
-    def ask(self, rng, letters, first):
+    def ask(self, rng, letters):
         sign, k = rng.choice("+-"), rng.randint(0, min(self.max_shift, len(letters) - 1))
         return Example(f"{''.join(letters)}, {sign}{k}, ", self.answer(letters, sign, k))
 
@@ -304,10 +285,8 @@ class ContentIndexing(Generator):
         keys, key = with_unique(rng, UPPER, rng.randint(max(1, fewest), max(1, most)))
         return [(k, rng.choice(LOWER)) for k in keys], key
 
-    def ask(self, rng, state, first):
+    def ask(self, rng, state):
         pairs, key = state
-        if not first:
-            key = rng.choice(once([k for k, _ in pairs]))
         return Example(f"{''.join(k + v for k, v in pairs)}, {key}, ", self.answer(pairs, key))
 
     def reachable(self, example):
@@ -337,21 +316,6 @@ def _covers(tokenizer, character: str) -> bool:
         return len(tokenizer.encode(character)) == 1
     except BadInput:
         return False
-
-
-def multi_query(examples: list[Example]) -> tuple[str, list[int]]:
-    """One training sequence from examples that share a string — ``<string>, <src1>,
-    <shift1>, <tgt1>, <src2>, <shift2>, <tgt2>, …`` (issue 16) — and the character offsets
-    of its targets. Its first ``prompt + target`` characters are the first example exactly,
-    so the tested single-query format is a prefix of every training sequence."""
-    head = examples[0].prompt.split(", ", 1)[0]  # the string: letters only, no ", "
-    text, targets = examples[0].prompt, []
-    for i, example in enumerate(examples):
-        if i:
-            text += ", " + example.prompt[len(head) + 2:]
-        targets.append(len(text))
-        text += example.target
-    return text, targets
 
 
 def encode_padded(tokenizer, texts: list[str], length: int) -> torch.Tensor:
@@ -468,100 +432,3 @@ class IndexingTask(TaskType):
 def binomial(name: str, p: float, n: int) -> Metric:
     """An accuracy over ``n`` examples with its binomial standard error."""
     return Metric(name, p, math.sqrt(p * (1 - p) / n), n, stderr_method="binomial")
-
-
-class IndexingMixture:
-    """Training batches: a uniform mixture of the named indexing tasks at 1×.
-
-    ``sample_batch(generator, batch_size, length) -> (input_ids, labels)``: each row one
-    example of the ``split`` left-padded with :data:`PAD` to ``length`` tokens; ``labels`` is
-    −100 except at the last position, which holds the target (the model shifts labels, so
-    the target is predicted from everything before it) — loss on the target only (§3.1).
-    ``string_length`` ([min, max]) overrides the tasks' 1× string lengths in training only
-    (a curriculum instead scales them step by step: ``data.curriculum``, see
-    :func:`pope_bench.training.batches.training_stages`); the tested tasks stay as defined.
-
-    ``queries`` > 1 (training only, issue 16) makes each row one string asked ``queries``
-    times (:func:`multi_query`) with the loss on every target: ``queries`` supervised
-    tokens per string instead of one, the string read once. The first query of a row is a
-    single-query example as tested.
-    """
-
-    def __init__(self, generators: dict[str, Generator], split: str, tokenizer, queries: int = 1):
-        if split not in SPLITS:
-            raise BadInput(f"split must be one of {', '.join(SPLITS)}, got {split!r}")
-        if type(queries) is not int or queries < 1:
-            raise BadInput(f"recipe data.queries must be a positive integer (queries per string), got {queries!r}")
-        self.generators, self.split, self.tokenizer, self.queries = generators, split, tokenizer, queries
-        self.vocab_size = tokenizer.vocab_size
-
-    @classmethod
-    def from_tasks(cls, tasks: list[str], split: str, string_length=None, queries: int = 1) -> IndexingMixture:
-        """The mixture of registered indexing tasks (a recipe's ``data.tasks``)."""
-        from pope_bench.tasks.registry import discover
-
-        if not tasks:
-            raise BadInput("recipe data.tasks is empty; name indexing tasks, e.g. [indirect_indexing]")
-        registry = discover()
-        built = [registry.build(name) for name in tasks]
-        wrong = [t.name for t in built if not isinstance(t, IndexingTask)]
-        if wrong:
-            raise BadInput(f"recipe data.tasks: {', '.join(wrong)} are not indexing tasks")
-        tokenizers = {t.tokenizer.name for t in built}
-        if len(tokenizers) > 1:
-            raise BadInput(f"recipe data.tasks mix tokenizers {', '.join(sorted(tokenizers))}; use tasks of one")
-        generators = {t.name: t.generator for t in built}
-        if string_length is not None:
-            generators = {
-                t.name: make_generator(t.generator.kind, string_length, t.generator.max_shift,
-                                       f"recipe data.string_length ({t.name})")
-                for t in built
-            }
-        return cls(generators, split, built[0].tokenizer, queries)
-
-    def scaled(self, ratio: float, where: str, max_shift: int | None = None) -> IndexingMixture:
-        """The same mixture with every task at ``ratio`` × its size along the task's own
-        length axis (strings and shifts scaled together): a curriculum stage. ``max_shift``
-        narrows the shifts further (a stage that teaches ±1 before ±15)."""
-        generators = {name: g.scaled(ratio) for name, g in self.generators.items()}
-        if max_shift is not None:
-            if type(max_shift) is not int or max_shift < 0:
-                raise BadInput(f"{where}: max_shift must be a non-negative integer, got {max_shift!r}")
-            generators = {name: replace(g, max_shift=min(g.max_shift, max_shift)) for name, g in generators.items()}
-        for name, g in generators.items():
-            g.check(f"{where} ({name})")
-        return IndexingMixture(generators, self.split, self.tokenizer, self.queries)
-
-    def single(self) -> IndexingMixture:
-        """The same tasks one query per string: the tested format."""
-        return IndexingMixture(self.generators, self.split, self.tokenizer)
-
-    def parts(self) -> dict[str, IndexingMixture]:
-        """One source per task, so that a training curve can show each task's accuracy."""
-        return {name: IndexingMixture({name: g}, self.split, self.tokenizer, self.queries)
-                for name, g in self.generators.items()}
-
-    def longest(self) -> int:
-        """Tokens in the longest row any of the tasks can make."""
-        return max(g.longest_queries(self.queries) for g in self.generators.values())
-
-    def check_fits(self, length: int, where: str) -> None:
-        """BadInput unless every row fits in ``length`` tokens."""
-        longest = self.longest()
-        if longest > length:
-            asked = f" with {self.queries} queries per string" if self.queries > 1 else ""
-            raise BadInput(f"{where}: the longest training example{asked} takes {longest} tokens, more than "
-                           f"train.length {length}; set train.length ≥ {longest}"
-                           + (" or lower data.queries" if self.queries > 1 else ""))
-
-    def sample_batch(self, generator: torch.Generator, batch_size: int, length: int):
-        kinds = list(self.generators.values())
-        self.check_fits(length, "recipe")
-        rng = random.Random(int(torch.randint(0, 2**62, (1,), generator=generator)))
-        rows = [multi_query(rng.choice(kinds).draw_queries(rng, self.split, self.queries)) for _ in range(batch_size)]
-        ids = encode_padded(self.tokenizer, [text for text, _ in rows], length)
-        labels = torch.full_like(ids, -100)
-        for i, (text, targets) in enumerate(rows):
-            at = torch.tensor(targets) + (length - len(text))
-            labels[i, at] = ids[i, at]
-        return ids, labels

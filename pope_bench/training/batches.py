@@ -42,7 +42,7 @@ def batch_source(data: dict, tokenizer: str, split: str = "train"):
             raise BadInput("recipe data.queries applies to data.kind tasks only; remove it")
         return CorpusWindows(data["corpus"], tokenizer, split, data.get("limit"))
     if kind == "tasks":
-        from pope_bench.tasks.indexing import IndexingMixture
+        from pope_bench.tasks.indexing_rows import IndexingMixture
 
         if tokenizer != "chars":  # the checkpoint's config would mislabel its vocabulary
             raise BadInput(f"recipe tokenizer {tokenizer!r} does not fit data.kind tasks; the indexing tasks use 'chars'")

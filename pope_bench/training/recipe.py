@@ -119,6 +119,12 @@ class TrainSection(StrictModel):
     checkpoint_every: PositiveInt = 100
     eval_every: PositiveInt = 100
     eval_batches: PositiveInt = 8
+    #: the supervised targets the run must reach (steps × batch_size × targets per row);
+    #: a recipe (or --set) whose steps fall short is refused before anything is written
+    min_targets: PositiveInt | None = None
+    #: the device the recipe's budget is sized for: ``pope-bench train`` refuses another
+    #: (a paper-size run on a CPU would take days) unless ``--dry-run``
+    sized_for: Literal["cuda"] | None = None
 
 
 class Recipe(StrictModel):
@@ -135,6 +141,19 @@ class Recipe(StrictModel):
         if isinstance(data, dict):
             return {k: ({} if k in ("model", "train") and v is None else v) for k, v in data.items()}
         return data
+
+    @model_validator(mode="after")
+    def _steps_reach_the_targets(self):
+        t = self.train
+        if t.min_targets is not None:
+            per_row = (self.data.queries or 1) if self.data.kind == "tasks" else t.length - 1
+            reached = t.steps * t.batch_size * per_row
+            if reached < t.min_targets:
+                needed = -(-t.min_targets // (t.batch_size * per_row))
+                raise ValueError(f"train.steps {t.steps} × batch_size {t.batch_size} × {per_row} targets per row "
+                                 f"= {reached:,} supervised targets, fewer than train.min_targets "
+                                 f"{t.min_targets:,}; set train.steps ≥ {needed}")
+        return self
 
     @field_validator("tokenizer")
     @classmethod
@@ -185,3 +204,20 @@ def apply_override(raw: dict, item: str) -> None:
         raise BadInput(f"--set {item!r}: the value is not valid YAML") from None
     current = raw.get(section)
     raw[section] = {**(current if isinstance(current, dict) else {}), field: value}
+
+
+def dry_run(recipe: dict) -> dict:
+    """The recipe shrunk to a few CPU steps that go through every stage of it — a tiny
+    model (2 × 32), batch 4, one step per curriculum stage then two of the final task,
+    an evaluation and a checkpoint every step — to check a prepared run end to end before
+    it meets the device it is sized for (``sized_for`` and ``min_targets`` are dropped)."""
+    train = {k: v for k, v in recipe["train"].items() if k not in ("min_targets", "sized_for")}
+    stages = recipe["data"].get("curriculum") or []
+    steps = len(stages) + 2
+    data = {**recipe["data"], **({"curriculum": [{**stage, "until_step": i + 1} for i, stage in enumerate(stages)]}
+                                 if stages else {})}
+    model = {**recipe["model"], "hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2}
+    model.pop("intermediate_size", None)
+    train.update(batch_size=4, steps=steps, warmup_steps=1, eval_every=1, checkpoint_every=1, eval_batches=1)
+    return validate(Recipe, {**recipe, "name": f"{recipe['name']}-dry-run", "data": data, "model": model,
+                             "train": train}, "dry run").model_dump(mode="json", exclude_none=True)

@@ -117,9 +117,13 @@ def train(recipe: dict, pe: str, out: Path, threads: int | None = None, device: 
         raise BadInput(f"--device must be cpu or cuda, got {device!r}")
     if device == "cuda" and not torch.cuda.is_available():
         raise BadInput("--device cuda: no CUDA device is visible; use --device cpu")
+    t = recipe["train"]
+    if t.get("sized_for", device) != device:
+        raise BadInput(f"recipe {recipe['name']} is sized for --device {t['sized_for']} (its budget would take "
+                       f"days on --device {device}); run it with --device {t['sized_for']} --bf16, or check it "
+                       "here with --dry-run")
     if threads:
         torch.set_num_threads(threads)
-    t = recipe["train"]
     stages = training_stages(recipe["data"], recipe["tokenizer"], t["length"], t["steps"])  # bad data: fail before writing
     held_out = held_out_source(recipe["data"], recipe["tokenizer"])
     tested_at = test_length(recipe, held_out)

@@ -21,12 +21,12 @@ from pope_bench.models.loading import LoadedModel
 from pope_bench.tasks.base import TaskDefinition
 from pope_bench.tasks.indexing import (
     ContentIndexing,
-    IndexingMixture,
     IndexingTask,
     IndirectIndexing,
     PositionIndexing,
     split_of,
 )
+from pope_bench.tasks.indexing_rows import IndexingMixture
 from pope_bench.tasks.registry import discover
 from pope_bench.data.tokenizers import get_tokenizer
 from pope_bench.training.recipe import load_recipe
@@ -150,6 +150,34 @@ def test_test_split_is_seeded_and_a_limit_is_a_prefix():
     assert first == [e.text for e in generator.test_split(200, seed=0)]
     assert first[:50] == [e.text for e in generator.test_split(50, seed=0)]
     assert len(set(first) & {e.text for e in generator.test_split(200, seed=1)}) == 0
+
+
+#: the test split as results/*/manifest.json recorded it (1x, seed 0) and, at 2x (past 52
+#: letters: the extension), seeds 1 and 2 × 500, sha256 of the texts joined by newlines
+PINNED_TEST_SPLITS = {
+    "indirect_indexing": ("efe6b75e540a2e48325bb9ea55ab28a04aaa155775f782569d1a1da93f7e3fb7",
+                          "60ba0c2720f6b0436d798b4311a1b58b3157f47af255e2d5a10d0ad5d1d82987",
+                          "3983e6ee7f907529fb35a96c087d3df4d4bef4f10594aa2862c0b2d496e3517c"),
+    "position_indexing": ("f38fe7a9a4ba4b2eeb233ea80e19f21aff9cfc8cbb25ab362b272963692dbaae",
+                          "b94fa6fcb1b826440a1a8f7ba229034bd27edecec76e00fdfdfdccb24eff071e",
+                          "c29884a9a5c0b9ea2b56173cf51aa7635b0d690696524e53cc99a12974d86a80"),
+    "content_indexing": ("1ef103a0090111a7748aa53b2e9a2ccf7fa851306b629373bf8b6f2769d465aa",
+                         "377f656f8c7662b6e460409f66f1493aa90631050333d2443a8e37a847b2f1f9",
+                         "f3618f9504d67eaa7baa7e4fba2e3be76b49c13f7c4e392d20793e16eced7321"),
+}
+
+
+@pytest.mark.parametrize("name", TASKS)
+def test_test_split_is_byte_identical_to_the_recorded_one(name):
+    """Scored rows stay comparable across versions: the test examples never change."""
+    import hashlib
+
+    built = task(name)
+    seed0, *doubled = PINNED_TEST_SPLITS[name]
+    assert built.data_checksums() == {f"{name}@1x/seed0": seed0}
+    for seed, want in zip((1, 2), doubled):
+        text = "\n".join(e.text for e in built.generator.scaled(2.0).test_split(500, seed))
+        assert hashlib.sha256(text.encode()).hexdigest() == want
 
 
 def test_training_batches_are_seeded():
@@ -411,13 +439,40 @@ def test_multi_query_rows_ask_one_string_several_times_with_a_label_on_every_tar
     assert len(asked) >= 20  # queries vary, not one repeated (position has 32 in all)
 
 
-def test_one_query_per_string_is_the_single_query_batch_draw_for_draw():
-    mixture = IndexingMixture.from_tasks(TASKS, "train")
-    rows, _ = mixture.sample_batch(torch.Generator().manual_seed(9), 32, TRAIN_LENGTH)
-    rng = random.Random(int(torch.randint(0, 2**62, (1,), generator=torch.Generator().manual_seed(9))))
-    kinds = list(mixture.generators.values())
-    want = [rng.choice(kinds).draw(rng, "train").text for _ in range(32)]
-    assert [CHARS.decode(row).lstrip("|") for row in rows.tolist()] == want
+def total_variation(a: Counter, b: Counter) -> float:
+    na, nb = sum(a.values()), sum(b.values())
+    return 0.5 * sum(abs(a[k] / na - b[k] / nb) for k in set(a) | set(b))
+
+
+@pytest.mark.parametrize("name,features", [
+    ("indirect_indexing", lambda m: {"length": len(m[1]), "shift": int(m[3]), "where": m[1].index(m[2])}),
+    ("position_indexing", lambda m: {"length": len(m[1]), "offset": m[2] + m[3]}),
+    ("content_indexing", lambda m: {"pairs": len(m[1]) // 2, "key": m[1][0::2].index(m[2])}),
+])
+@pytest.mark.parametrize("queries", [1, 4])
+def test_training_rows_draw_the_generators_distribution(name, features, queries):
+    """The batched training rows (numpy) against the one-at-a-time generator that defines
+    the task: string lengths, shifts, sources, offsets and keys take the same values with
+    the same frequencies (total variation < 0.06; sampling noise is ≈ 0.03), for every
+    query of a multi-query row alike."""
+    pattern = {"indirect_indexing": INDIRECT, "position_indexing": POSITION, "content_indexing": CONTENT}[name]
+    generator = task(name).generator
+    reference = [features((t, *pattern.match(t).groups())) for t in examples(generator, 8000, seed=3)]
+    mixture = IndexingMixture.from_tasks([name], "train", queries=queries)
+    ids, _ = mixture.sample_batch(torch.Generator().manual_seed(2), 8000, mixture.longest())
+    width = 3 if name == "indirect_indexing" else 2
+    drawn = []
+    for row in ids.tolist():
+        string, rest = CHARS.decode(row).lstrip("|").split(", ", 1)
+        fields = rest.split(", ")
+        for i in range(0, len(fields), width):
+            text = ", ".join([string, *fields[i:i + width]])
+            drawn.append(features((text, *pattern.match(text).groups())))
+    assert len(drawn) == 8000 * queries
+    for feature in reference[0]:
+        ours, theirs = Counter(d[feature] for d in drawn), Counter(r[feature] for r in reference)
+        assert set(ours) == set(theirs), feature
+        assert total_variation(ours, theirs) < 0.06, feature
 
 
 @pytest.mark.parametrize("scale", [0.25, 0.5, 1.0])

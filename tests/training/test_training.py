@@ -89,7 +89,7 @@ def test_curve_has_each_tasks_held_out_accuracy(recipe_file, tmp_path):
         assert all(0 <= a <= 1 for a in accuracies)
     # the same numbers as scoring each task's held-out batches directly with the final model
     from pope_bench.models.native import PopeBenchForCausalLM
-    from pope_bench.tasks.indexing import IndexingMixture
+    from pope_bench.tasks.indexing_rows import IndexingMixture
 
     model = PopeBenchForCausalLM.from_pretrained(out)
     for name, part in IndexingMixture.from_tasks(TASKS, "test").parts().items():
@@ -189,7 +189,7 @@ def test_multi_query_training_counts_every_target_and_validates_the_tested_forma
     assert [r["targets"] for r in rows] == [str(10 * 4 * 4), str(20 * 4 * 4)]
     assert json.loads((out / "config.json").read_text())["train_length"] == 51
     from pope_bench.models.native import PopeBenchForCausalLM
-    from pope_bench.tasks.indexing import IndexingMixture
+    from pope_bench.tasks.indexing_rows import IndexingMixture
 
     single = IndexingMixture.from_tasks(["indirect_indexing"], "test")
     model = PopeBenchForCausalLM.from_pretrained(out)
