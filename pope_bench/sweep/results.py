@@ -6,9 +6,13 @@ finishes, so a crash loses at most the cell in flight, and a rerun skips every c
 are exports of it; :func:`load` reads it into a pandas DataFrame in one call.
 
 Columns beyond the design's minimum: ``documents`` (distinct documents a perplexity cell
-scored), ``stderr_method`` (what ``stderr`` is: binomial, per_example, window_clustered,
+scored), ``clusters`` (the independent windows a window-clustered stderr rests on; for
+binomial and per-example errors the examples, ``n``), ``stderr_method`` (what ``stderr`` is: binomial, per_example, window_clustered,
 window_bootstrap), ``train_seed`` and ``group`` (the registry's training seed and the
-group of checkpoints of one recipe); empty where they do not apply.
+group of checkpoints of one recipe); empty where they do not apply. ``settings`` is the
+cell's settings id (task definition and budget, :mod:`pope_bench.sweep.settings`): a folder
+holds one per (model, task, length, seed), and :func:`load` adds a ``series`` column
+that keeps any older mix of ids apart.
 
 A shard (``--shard i/n``) appends to its own ``results.shard-I-of-N.jsonl`` instead, so no
 two processes ever append to one file; :func:`read_rows` — and so every reader (resume,
@@ -31,7 +35,8 @@ COLUMNS = [
     "model", "pe", "scaling", "train_length", "task", "metric", "length", "length_ratio", "value",
     "stderr", "n", "seed", "status", "device", "dtype", "elapsed_s", "run_id", "version", "git_sha",
     "timestamp", "cell_key", "position", "depth", "window", "skipped", "error", "layer", "frequency", "head",
-    "documents", "stderr_method", "train_seed", "group",
+    "documents", "stderr_method", "train_seed", "group", "settings",
+    "clusters",
 ]
 RESULTS_FILE = "results.jsonl"
 SHARD_FILES = "results.shard-*-of-*.jsonl"
@@ -102,14 +107,17 @@ def headline(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[frame[CURVE_COLUMNS].isna().all(axis=1)]
 
 
-def load(out) -> pd.DataFrame:
-    """The results of a folder as a DataFrame with the schema's columns, latest row per
+def load(out, warn: bool = True) -> pd.DataFrame:
+    """The results of a folder as a DataFrame with the schema's columns and ``series``
+    (the model, or ``model [settings id]`` where an older folder mixes ids), latest row per
     (cell, metric, position, depth, layer, frequency, head) — so a recomputed cell replaces the old one."""
-    rows = read_rows(Path(out))
+    from pope_bench.sweep.settings import add_series, resolve
+
+    rows = resolve(read_rows(Path(out)), Path(out))
     frame = pd.DataFrame(rows, columns=COLUMNS) if rows else pd.DataFrame(columns=COLUMNS)
-    if frame.empty:
-        return frame
-    return frame.drop_duplicates(subset=ROW_KEY, keep="last").reset_index(drop=True)
+    if not frame.empty:
+        frame = frame.drop_duplicates(subset=ROW_KEY, keep="last").reset_index(drop=True)
+    return add_series(frame, out, warn)
 
 
 class ResultsWriter:
@@ -142,7 +150,7 @@ def export(out: Path) -> pd.DataFrame:
     at a time: the last shard to export sees every shard's rows)."""
     out = Path(out)
     with folder_lock(out):
-        frame = load(out)
+        frame = load(out, warn=False)[COLUMNS]
         for name, write in (("results.csv", lambda p: frame.to_csv(p, index=False)),
                             ("results.parquet", lambda p: frame.to_parquet(p, index=False))):
             tmp = out / (name + ".tmp")

@@ -29,6 +29,7 @@ from pope_bench.sweep.progress import CellReport, sweep_progress
 from pope_bench.models.checkpoints import (ModelEntry, check_encoding, check_native_entry, entry_for, fingerprint_files,
                                    load_registry, read_config)
 from pope_bench.models.placement import check_placement, check_splittable
+from pope_bench.sweep.settings import check_one_experiment, drop_cells, settings_facts
 from pope_bench.sweep.shards import parse_shard, select
 from pope_bench.sweep.suites import sweeps_for
 from pope_bench.tasks.base import TaskType
@@ -43,6 +44,11 @@ class Cell:
     seed: int
     limit: int | None
     key: str
+
+    @property
+    def settings(self) -> str:
+        """The cell's settings id: its task definition and budget (:func:`~pope_bench.tasks.base.settings_id`)."""
+        return self.task.settings(self.limit)
 
 
 @dataclass
@@ -59,6 +65,8 @@ class RunOptions:
     checkpoints: Path = Path("checkpoints.yaml")
     tasks_dirs: list[Path] = field(default_factory=list)
     force: bool = False
+    #: drop rows of --out that another settings id measured for a cell this run writes
+    replace: bool = False
     plot: bool = True
     suite: str | None = None
     threads: int | None = None
@@ -210,7 +218,8 @@ def run(options: RunOptions, console=None) -> dict:
     device = resolve_device(options.device)
     dtype = resolve_dtype(options.dtype, device)
     read_manifest(options.out)  # a corrupt manifest or rows file is refused before anything is written
-    finished = set() if options.force else finished_keys(options.out)
+    superseded = check_one_experiment(options.out, cells, options.replace)
+    finished = set() if options.force else finished_keys(options.out) - superseded
     todo = [c for c in cells if c.key not in finished]
     checksums = {name: sum_ for c in {c.task.name: c for c in todo}.values()
                  for name, sum_ in c.task.data_checksums().items()}  # loads (and checks) the data
@@ -236,6 +245,7 @@ def run(options: RunOptions, console=None) -> dict:
                                   "train_length": c.entry.train_length} for c in cells},
         "tasks": {c.task.name: {"type": c.task.definition.type, "params": c.task.params.model_dump(mode="json"),
                                 "origin": c.task.definition.origin} for c in cells},
+        "settings": {c.settings: settings_facts(c) for c in cells},
         "cells": len(cells), "cells_to_run": len(todo),
         "data_checksums": checksums,
     }
@@ -244,6 +254,8 @@ def run(options: RunOptions, console=None) -> dict:
     console.print(_announce(the_plan, len(todo), device) + f"; {threads or 'default'} CPU thread(s)",
                   markup=False, highlight=False, soft_wrap=True)
     with executor if todo else nullcontext():  # connects (Ray) before any row is written; not for a no-op rerun
+        if superseded:
+            drop_cells(options.out, superseded)
         record_run(options.out, record)
         _sweep(todo, executor, settings, writer, stats, console)
     if stats["done"] or stats["failed"] or not (options.out / "results.csv").exists():
@@ -263,14 +275,9 @@ def _announce(the_plan: Plan, todo: int, device) -> str:
 
         suite = load_suite(the_plan.suite)
         if suite.reference_seconds and cells:
-            estimate = suite.reference_seconds * todo / cells
-            line += f"; estimate ≈ {_minutes(estimate)} ({suite.reference_machine}"
+            line += f"; estimate {suite.duration(todo / cells)} ({suite.reference_machine}"
             line += ", a GPU is faster)" if device.type != "cpu" else ")"
     return line
-
-
-def _minutes(seconds: float) -> str:
-    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
 
 
 def _sweep(todo: list[Cell], executor, settings: Settings, writer, stats: dict, console) -> None:
