@@ -131,6 +131,8 @@ def run(
     checkpoints: CheckpointsOpt = None,
     tasks_dir: TasksDirOpt = [],
     force: Annotated[bool, typer.Option(help="Recompute cells that are already in --out.")] = False,
+    replace: Annotated[bool, typer.Option(help="Drop rows of --out measured with other settings (budget, task "
+                                               "params) for the cells this run writes.")] = False,
     plot: Annotated[bool, typer.Option(help="Write plots at the end.")] = True,
     suite: Annotated[str, typer.Option(help="A named suite (`pope-bench list suites`) or a suite YAML file.")] = None,
     threads: Annotated[int, typer.Option(help="CPU threads for torch (default: the cores not already busy).")] = None,
@@ -150,8 +152,8 @@ def run(
 ):
     """Sweep models × tasks × lengths × seeds into tidy results.
 
-    With no -m/-t: the default suite (a few minutes on 2 CPU cores) on the bundled
-    checkpoints; --suite paper is the paper's grid. -m alone runs the default suite's tasks
+    With no -m/-t: the default suite on the bundled checkpoints (its measured time:
+    `pope-bench list suites`, printed again before a run starts); --suite paper is the paper's grid. -m alone runs the default suite's tasks
     that suit the models.
 
     Examples:
@@ -192,23 +194,26 @@ def run(
     options = RunOptions(models=model, tasks=task, lengths=lengths, out=out, device=device, dtype=dtype,
                          batch_size=batch_size, limit=limit, seeds=seed,
                          checkpoints=checkpoints or default_registry(), tasks_dirs=tasks_dir, force=force,
-                         suite=suite, threads=threads,
+                         replace=replace, suite=suite, threads=threads,
                          executor=executor, ray_address=ray_address, gpus_per_cell=gpus_per_cell, shard=shard,
                          device_map=device_map, attn_implementation=attn_implementation)
     console = Console()
     stats = run_sweep(options, Console(stderr=True))
+    from pope_bench.report.effective_length import effective_length_table
+    from pope_bench.report.table import folder_tables, to_rich
     from pope_bench.sweep.results import load
-    from pope_bench.report.summary import effective_length_table, summary_tables
+    from pope_bench.sweep.rows import rows_files
 
-    frame = load(out)
-    for table in summary_tables(frame, stats["tasks"], stats["models"], console.width):
-        console.print(table)
-    effective = effective_length_table(frame, threshold, stats["tasks"], stats["models"])
-    if effective is not None:
-        console.print(effective)
-    if plot and not frame.empty:
+    written = bool(rows_files(out))
+    if written:
+        for table in to_rich(folder_tables(out, stats["tasks"], stats["models"], required=False), console.width):
+            console.print(table)
+        effective = effective_length_table(load(out), threshold, stats["tasks"], stats["models"])
+        if effective is not None:
+            console.print(effective)
+    if plot and written:
         from pope_bench.report.plots import plot_results
-        from pope_bench.sweep.results import folder_lock
+        from pope_bench.sweep.rows import folder_lock
 
         with folder_lock(out):  # shards finishing at once do not write one figure together
             plot_results(out, tasks=stats["tasks"], models=stats["models"], tasks_dirs=tasks_dir, threshold=threshold)
@@ -257,21 +262,67 @@ def plot(
     results: Annotated[Path, typer.Argument(help="A results folder written by `pope-bench run`.")],
     out: Annotated[Path, typer.Option(help="Where to write the figures (default: RESULTS/plots).")] = None,
     threshold: Annotated[float, typer.Option(help="RULER effective length: the score a length must reach.")] = 0.856,
+    error: Annotated[str, typer.Option(help="What a band is: stderr (±1 standard error of each row's "
+                                            "stderr_method) or ci95 (a 95 % interval).")] = "stderr",
 ):
     """Metric-vs-length plots (PNG + SVG) of a results folder; with RULER rows also
     effective_length.png.
 
     Example:
 
-      pope-bench plot runs/latest --threshold 0.5
+      pope-bench plot runs/latest --error ci95 --threshold 0.5
     """
     from pope_bench.report.effective_length import check_threshold
+    from pope_bench.report.errorbars import check_kind
     from pope_bench.report.plots import plot_results
 
+    check_kind(error)
     check_threshold(threshold)
     check_output_dir(out or results / "plots", "--out")
-    for path in plot_results(results, out, threshold=threshold):
+    for path in plot_results(results, out, kind=error, threshold=threshold):
         typer.echo(str(path))
+
+
+@app.command()
+def table(
+    results: Annotated[Path, typer.Argument(help="A results folder written by `pope-bench run`.")],
+    format_: Annotated[str, typer.Option("--format", help="text, markdown, latex or csv.")] = "text",
+    lengths: Annotated[str, typer.Option(help="Only these lengths: tokens or multiples, e.g. 1x,2x,4x,10x "
+                                              "(default: every length in the rows).")] = None,
+    error: Annotated[str, typer.Option(help="What ± is: stderr (±1 standard error of each row's "
+                                            "stderr_method) or ci95 (a 95 % interval, Student's t for few "
+                                            "windows).")] = "stderr",
+):
+    """Each task's main metric by model and length, as a paper prints it: value ± error,
+    the trivial baselines, n and documents per cell, in the order the runs asked for.
+
+    Examples:
+
+      pope-bench table runs/latest
+
+      pope-bench table results/perplexity_text --format markdown --lengths 1x,2x,4x,10x
+
+      pope-bench table runs/latest --format latex --error ci95 > table.tex
+    """
+    from pope_bench.report.errorbars import check_kind
+    from pope_bench.report.table import FORMATS, folder_tables, render, to_rich
+
+    if format_ not in FORMATS:
+        raise BadInput(f"--format {format_!r} is not one of {', '.join(FORMATS)}")
+    check_kind(error)
+    wanted = [x.strip() for x in lengths.split(",")] if lengths else None
+    for item in wanted or []:
+        if not (item.isdigit() or (item.endswith("x") and item[:-1].replace(".", "", 1).isdigit())):
+            raise BadInput(f"--lengths {lengths!r}: {item!r} is neither a length in tokens nor a multiple like 4x")
+    tables = folder_tables(results, lengths=wanted, kind=error)
+    if format_ == "text":
+        from rich.console import Console
+
+        console = Console()
+        for rich in to_rich(tables, console.width):
+            console.print(rich)
+    else:
+        typer.echo(render(tables, format_, error), nl=False)
 
 
 @app.command("training-curves")

@@ -14,10 +14,12 @@ import pandas as pd
 
 from pope_bench.core.errors import BadInput
 from pope_bench.sweep.results import headline
+from pope_bench.tasks.ruler import METRICS as RULER_METRICS
 
 #: RULER's threshold: Llama-2-7B's mean score at 4k tokens
 DEFAULT_THRESHOLD = 0.856
-METRICS = ("string_match_all", "string_match_part")
+#: the RULER tasks' metrics, main one first, as the task type declares them
+METRICS = tuple(m.name for m in RULER_METRICS)
 MEAN = "ruler (mean)"
 
 
@@ -73,3 +75,27 @@ def describe(row) -> str:
     if row["ratio"] is not None and pd.notna(row["ratio"]):
         text += f" ({row['ratio']:g}×)"
     return text
+
+
+def effective_length_table(frame: pd.DataFrame, threshold: float, tasks=(), models=()):
+    """The effective length per task (rows) and model (columns) as a rich table, in the run's
+    order of tasks and models, or None where the rows hold no RULER task."""
+    from rich.table import Table
+
+    table = effective_lengths(frame, threshold)
+    if table.empty:
+        return None
+
+    def ordered(present, wanted) -> list:
+        present = list(dict.fromkeys(present))
+        return [x for x in wanted if x in present] + sorted(x for x in present if x not in wanted)
+
+    order = ordered(table["model"], models)
+    out = Table(title=f"effective length (longest L with score ≥ {threshold:g}; × train length)", title_justify="left")
+    out.add_column("task", no_wrap=True)
+    for model in order:
+        out.add_column(model, justify="right", no_wrap=True)
+    for task in ordered(table["task"], [*tasks, MEAN]):
+        part = table[table["task"] == task].set_index("model")
+        out.add_row(task, *[describe(part.loc[m]) if m in part.index else "—" for m in order])
+    return out

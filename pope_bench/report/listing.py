@@ -74,6 +74,5 @@ def suites_table() -> Table:
     table.add_column("description", overflow="fold")
     for name in bundled():
         suite = load_suite(name)
-        minutes = f"≈{suite.reference_seconds / 60:.0f} min" if suite.reference_seconds else "?"
-        table.add_row(name, minutes, suite.description)
+        table.add_row(name, suite.duration(), suite.description)
     return table

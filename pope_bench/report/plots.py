@@ -5,12 +5,13 @@ Per task, its main metric against length, one line per model:
 
 * colour = model family (encoding), line style + marker + shade = scaling variant
   (:mod:`pope_bench.report.styles`);
-* a band of ±1.96 standard errors (the rows' ``stderr``, combined over seeds), i.e. a
-  95 % interval;
+* a band whose meaning is :mod:`pope_bench.report.errorbars`'s (default ±1 standard error of the
+  rows' ``stderr_method``, combined over seeds), stated in the title;
 * reference lines: the train length (with a top axis in multiples of it), and the task's
-  ``baseline*`` metrics where the rows have them;
-* a log-2 length axis when the lengths double, log y for perplexity, plain tick labels
-  (2, 5, 10 — not 2¹ or 3×10⁰);
+  declared trivial baselines, each named in words with a style of its own;
+* a log-2 length axis when the lengths double, a log y where the metric declares one, a
+  % axis for proportions (as the tables print them), plain tick labels (2, 5, 10 — not
+  2¹ or 3×10⁰);
 * the task's description as the title, the legend outside the data;
 * a curve whose every value lies far above the others (PI without fine-tuning at ~24
   against ~3) is left off the y-range and named in the legend with its range, so it does
@@ -21,7 +22,6 @@ Written as PNG and SVG, byte-identical when regenerated (:mod:`pope_bench.report
 
 from __future__ import annotations
 
-import math
 import re
 import textwrap
 from pathlib import Path
@@ -29,26 +29,16 @@ from pathlib import Path
 import pandas as pd
 
 from pope_bench.report.effective_length import DEFAULT_THRESHOLD
+from pope_bench.report.declared_metrics import TaskMetrics, declared_metrics, for_task
+from pope_bench.report.errorbars import DEFAULT, combine, factor, meaning
 from pope_bench.core.errors import BadInput
 from pope_bench.report.figure_files import save_figure
 from pope_bench.sweep.results import headline, load
-from pope_bench.report.styles import model_styles
+from pope_bench.report.styles import BASELINE_STYLES, model_styles
+from pope_bench.report.table import requested_order
 
-MAIN_METRICS = ("accuracy", "acc", "acc_norm", "string_match_all", "string_match_part", "perplexity", "nll")
-#: metrics that are proportions in [0, 1]: bands are clipped to it, summaries show percent
-PROPORTIONS = ("accuracy", "acc", "acc_norm", "acc_micro", "string_match_all", "string_match_part")
 #: a curve whose minimum exceeds this many times the others' maximum is drawn off scale
 OFF_SCALE_RATIO = 2.0
-#: z for the bands: 95 % normal interval
-BAND_Z = 1.96
-
-
-def main_metric(frame: pd.DataFrame) -> str:
-    present = set(frame["metric"])
-    for metric in MAIN_METRICS:
-        if metric in present:
-            return metric
-    return sorted(present)[0]
 
 
 def doubling(lengths) -> bool:
@@ -56,19 +46,14 @@ def doubling(lengths) -> bool:
     return len(values) > 2 and all(b == 2 * a for a, b in zip(values, values[1:]))
 
 
-def curve_points(group: pd.DataFrame) -> pd.DataFrame:
-    """Mean over seeds per length, and its standard error: the rows' stderr combined as
-    √Σse²/k (independent seeds), or the spread over seeds where rows carry no stderr."""
-    def combine(part: pd.DataFrame) -> pd.Series:
-        k = len(part)
-        se = part["stderr"].astype(float)
-        if se.notna().all():
-            stderr = math.sqrt((se**2).sum()) / k
-        else:
-            stderr = part["value"].std() / math.sqrt(k) if k > 1 else float("nan")
-        return pd.Series({"mean": part["value"].mean(), "stderr": stderr})
+def curve_points(group: pd.DataFrame, kind: str = DEFAULT) -> pd.DataFrame:
+    """Mean over seeds per length, and its ± (:mod:`pope_bench.report.errorbars`): the rows' stderr
+    combined as √Σse²/k (independent seeds), scaled to the ± kind."""
+    from pope_bench.report.table import _clusters
 
-    return pd.DataFrame([{"length": length, **combine(part)} for length, part in group.groupby("length")])
+    return pd.DataFrame([{"length": length, "mean": part["value"].mean(),
+                          "stderr": combine(part["stderr"]) * factor(kind, _clusters(part))}
+                         for length, part in group.groupby("length")])
 
 
 def off_scale(curves: dict[str, pd.DataFrame]) -> set[str]:
@@ -96,7 +81,8 @@ def task_titles(tasks_dirs=()) -> dict[str, str]:
     return titles
 
 
-def plot_task(frame: pd.DataFrame, task: str, out: Path, title: str | None = None, models=()) -> list[Path]:
+def plot_task(frame: pd.DataFrame, task: str, out: Path, title: str | None = None, models=(),
+              metrics: TaskMetrics | None = None, kind: str = DEFAULT) -> list[Path]:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -106,16 +92,23 @@ def plot_task(frame: pd.DataFrame, task: str, out: Path, title: str | None = Non
     rows = frame[(frame["task"] == task) & (frame["status"] == "ok")]
     if rows.empty:
         return []
-    metric = main_metric(rows)
+    metrics = metrics or TaskMetrics()
+    baselines = metrics.baselines(rows["metric"])
+    metric = metrics.main_of(set(rows["metric"]) - {b.name for b in baselines})
+    spec = metrics.spec(metric)
     main = headline(rows[rows["metric"] == metric])
     if main.empty:  # an analysis task (per layer / frequency maps): `pope-bench figures` draws those
         return []
-    order = [m for m in models if m in set(main["model"])] + sorted(set(main["model"]) - set(models))
-    facts = main.drop_duplicates("model").set_index("model")
+    present = list(dict.fromkeys(main["series"]))
+    order = [m for m in models if m in present] + sorted(set(present) - set(models))
+    facts = main.drop_duplicates("series").set_index("series")
     styles = model_styles([(m, facts.loc[m, "pe"], facts.loc[m, "scaling"]) for m in order])
-    curves = {m: curve_points(main[main["model"] == m]) for m in order}
+    scale = 100.0 if spec.proportion else 1.0
+    curves = {m: curve_points(main[main["series"] == m], kind) for m in order}
+    for curve in curves.values():
+        curve[["mean", "stderr"]] *= scale
     far = off_scale(curves)
-    log_y = metric == "perplexity"
+    log_y = spec.log_axis
 
     fig, ax = plt.subplots(figsize=(7.6, 4.0), layout="constrained")
     for model in order:
@@ -125,11 +118,11 @@ def plot_task(frame: pd.DataFrame, task: str, out: Path, title: str | None = Non
             label += f" (off scale: {curve['mean'].min():.3g}–{curve['mean'].max():.3g})"
         ax.plot(curve["length"], curve["mean"], ms=3.5, lw=1.4, label=label, **style)
         if curve["stderr"].notna().any():
-            low, high = curve["mean"] - BAND_Z * curve["stderr"], curve["mean"] + BAND_Z * curve["stderr"]
-            if metric in PROPORTIONS:  # a normal interval must not leave [0, 1]
-                low, high = low.clip(0, 1), high.clip(0, 1)
+            low, high = curve["mean"] - curve["stderr"], curve["mean"] + curve["stderr"]
+            if spec.proportion:  # an interval must not leave [0, 100] %
+                low, high = low.clip(0, 100), high.clip(0, 100)
             ax.fill_between(curve["length"], low, high, color=style["color"], alpha=0.18, lw=0)
-    _baselines(ax, rows)
+    _baselines(ax, rows, baselines, scale)
     train_lengths = sorted(set(int(t) for t in main["train_length"]))
     for i, train_length in enumerate(train_lengths):
         ax.axvline(train_length, color="black", ls="--", lw=0.8, alpha=0.6,
@@ -150,12 +143,12 @@ def plot_task(frame: pd.DataFrame, task: str, out: Path, title: str | None = Non
         top.xaxis.set_minor_formatter(NullFormatter())
     near = [curves[m] for m in order if m not in far]
     if far and near:
-        lo = min((c["mean"] - BAND_Z * c["stderr"].fillna(0)).min() for c in near)
-        hi = max((c["mean"] + BAND_Z * c["stderr"].fillna(0)).max() for c in near)
+        lo = min((c["mean"] - c["stderr"].fillna(0)).min() for c in near)
+        hi = max((c["mean"] + c["stderr"].fillna(0)).max() for c in near)
         pad = (hi / lo) ** 0.08 if log_y and lo > 0 else None
         ax.set_ylim(*((lo / pad, hi * pad) if pad else (lo - 0.08 * (hi - lo), hi + 0.08 * (hi - lo))))
-    if metric in PROPORTIONS:  # from 0, and never a flat line magnified into noise
-        ax.set_ylim(0, max(0.1, min(1.0, ax.get_ylim()[1])))
+    if spec.proportion:  # from 0 %, and never a flat line magnified into noise
+        ax.set_ylim(0, max(10.0, min(100.0, ax.get_ylim()[1])))
     if log_y:
         ax.set_yscale("log")
         ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
@@ -167,34 +160,28 @@ def plot_task(frame: pd.DataFrame, task: str, out: Path, title: str | None = Non
         else:
             ax.yaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("evaluation length (tokens)")
-    ax.set_ylabel(metric + (" (log)" if log_y else ""))
+    ax.set_ylabel(spec.label + (" (log)" if log_y else ""))
     heading = textwrap.fill(textwrap.shorten(title or task, 140, placeholder=" …"), 72)
-    ax.set_title(f"{heading}\n{task}: {metric}, band = 95% CI", fontsize=9, loc="left")
+    band = meaning(kind, main["stderr_method"].dropna())
+    ax.set_title(f"{heading}\n{task}: {spec.label}; band = {band}", fontsize=9, loc="left")
     ax.grid(True, which="major", alpha=0.25)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0, fontsize=8, frameon=False)
     return save_figure(fig, out, task)
 
 
-def _baselines(ax, rows: pd.DataFrame) -> None:
-    """``baseline*`` metrics (trivial baselines on the same examples) as grey reference
-    curves, averaged over models: they do not depend on the model."""
-    base = headline(rows[rows["metric"].astype(str).str.startswith("baseline")])
-    for i, (metric, part) in enumerate(base.groupby("metric", sort=True)):
-        curve = part.groupby("length")["value"].mean()
-        ax.plot(curve.index, curve.values, color="grey", lw=1.0, ls=(0, (1, 1 + i)), label=metric)
-
-
-def requested_order(results_dir: Path) -> tuple[list[str], list[str]]:
-    """(tasks, models) in the order the folder's runs asked for them (its manifest)."""
-    from pope_bench.sweep.manifest import manifest_runs
-
-    runs = manifest_runs(results_dir)
-    return (list(dict.fromkeys(t for run in runs for t in run.tasks)),
-            list(dict.fromkeys(m for run in runs for m in run.models)))
+def _baselines(ax, rows: pd.DataFrame, baselines, scale: float) -> None:
+    """The declared trivial baselines (computed on the same examples) as reference curves
+    averaged over models — they do not depend on the model — each named in words and drawn
+    in a style of its own."""
+    base = headline(rows)
+    for i, spec in enumerate(baselines):
+        curve = base[base["metric"] == spec.name].groupby("length")["value"].mean() * scale
+        style, color = BASELINE_STYLES[i % len(BASELINE_STYLES)]
+        ax.plot(curve.index, curve.values, color=color, lw=1.3, ls=style, label=f"baseline: {spec.baseline}")
 
 
 def plot_results(results_dir: Path, out: Path | None = None, tasks=(), models=(), tasks_dirs=(),
-                 threshold: float = DEFAULT_THRESHOLD) -> list[Path]:
+                 kind: str = DEFAULT, threshold: float = DEFAULT_THRESHOLD) -> list[Path]:
     """One plot per task of a results folder; ``tasks`` / ``models`` give the order
     (by default the order its runs asked for); with RULER rows, ``effective_length``
     at ``threshold`` too."""
@@ -206,9 +193,11 @@ def plot_results(results_dir: Path, out: Path | None = None, tasks=(), models=()
     out = Path(out or Path(results_dir) / "plots")
     out.mkdir(parents=True, exist_ok=True)
     titles = task_titles(tasks_dirs)
+    declared = declared_metrics([results_dir])
     present = list(dict.fromkeys(frame["task"]))
     ordered = [t for t in tasks if t in present] + sorted(set(present) - set(tasks))
     from pope_bench.report.effective_length_plot import plot_effective_length
 
-    paths = [p for task in ordered for p in plot_task(frame, task, out, titles.get(task), models)]
+    paths = [p for task in ordered
+             for p in plot_task(frame, task, out, titles.get(task), models, for_task(declared, task), kind)]
     return paths + plot_effective_length(frame, out, threshold, ordered, models)

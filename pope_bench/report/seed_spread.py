@@ -17,10 +17,13 @@ import pandas as pd
 
 def unit(rows: pd.DataFrame) -> pd.Series:
     """What one line or table row stands for: the registry group of checkpoints of one
-    recipe trained with different seeds, else the model itself."""
+    recipe trained with different seeds, else the model itself — or, where an older folder
+    mixes settings ids for it, the model at one id (``series``: never averaged across ids)."""
+    model = rows["series"] if "series" in rows else rows["model"]
     if "group" not in rows:
-        return rows["model"]
-    return rows["group"].where(rows["group"].notna(), rows["model"])
+        return model
+    mixed = model != rows["model"]
+    return rows["group"].where(rows["group"].notna() & ~mixed, model)
 
 
 def spread(rows: pd.DataFrame, by) -> pd.DataFrame:

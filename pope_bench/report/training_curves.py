@@ -108,13 +108,24 @@ def task_baselines(column: str) -> dict[str, float]:
 AXES = {"examples": "training examples seen", "targets": "supervised targets seen"}
 
 
+def panel_title(column: str) -> str:
+    """A curve column in words: ``accuracy:indirect_indexing`` → "indirect indexing: held-out accuracy"."""
+    if column == "val_loss":
+        return "held-out loss"
+    if column == "val_accuracy":
+        return "held-out accuracy (all tasks)"
+    return column.removeprefix("accuracy:").replace("_", " ") + ": held-out accuracy"
+
+
 def plot_training_curves(folders: list[Path], out: Path, name: str = "training_curves",
                          x: str = "examples") -> list[Path]:
     """PNG + SVG of the curves of ``folders`` against ``x`` (examples, or supervised targets
     on a log axis), and ``<name>.csv``, the curves in one table; returns the paths."""
-    from matplotlib.ticker import NullFormatter
+    from matplotlib.ticker import FuncFormatter, MaxNLocator, NullFormatter
 
+    from pope_bench.report.declared_metrics import baseline_phrase
     from pope_bench.report.figures.charts import grid, save
+    from pope_bench.report.styles import BASELINE_STYLES
 
     if x not in AXES:
         raise BadInput(f"--x must be one of {', '.join(AXES)}, got {x!r}")
@@ -129,25 +140,34 @@ def plot_training_curves(folders: list[Path], out: Path, name: str = "training_c
         style = SCALING_STYLES[encodings[:i].count(pe) % len(SCALING_STYLES)]  # a second run of an encoding: dashed
         for ax, column in zip(axes[0], panels):
             if column in curve:
-                ax.plot(curve[x], curve[column], style, color=appearance(pe).color,
+                scale = 1.0 if column == "val_loss" else 100.0  # accuracy in %, as tables print it
+                ax.plot(curve[x], curve[column] * scale, style, color=appearance(pe).color,
                         label=curve["run"].iloc[0], lw=1.2)
     stage_ends = sorted({end for curve in curves for end in curve.attrs["stage_ends"][x]})
     for ax, column in zip(axes[0], panels):
-        for end in stage_ends:
-            ax.axvline(end, color="grey", ls=":", lw=0.8)
+        for k, end in enumerate(stage_ends):
+            ax.axvline(end, color="#b0b0b0", ls="-", lw=0.8, label="end of a curriculum stage" if k == 0 else None)
         for j, (baseline, value) in enumerate(task_baselines(column).items()):
-            ax.axhline(value, color="grey", ls=SCALING_STYLES[1 + j % 3], lw=0.8,
-                       label=baseline.replace("baseline_", "baseline: "))
-        ax.set_title(column.removeprefix("accuracy:") if column != "val_loss" else "held-out loss", fontsize=9)
+            ls, grey = BASELINE_STYLES[j % len(BASELINE_STYLES)]
+            ax.axhline(100 * value, color=grey, ls=ls, lw=1.1, label=baseline_phrase(baseline))
+        ax.set_title(panel_title(column), fontsize=9)
         ax.set_xlabel(AXES[x])
-        ax.set_ylabel("held-out loss" if column == "val_loss" else "held-out accuracy")
+        ax.set_ylabel("held-out loss (nats)" if column == "val_loss" else "held-out accuracy (%)")
         if x == "targets":
             ax.set_xscale("log")
             ax.xaxis.set_minor_formatter(NullFormatter())
+        else:  # few, short ticks: 5k, 10k, not 5000 10000 15000 run together
+            ax.xaxis.set_major_locator(MaxNLocator(4, integer=True))
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v / 1000:g}k" if v >= 1000 else f"{v:g}"))
         if column != "val_loss":  # zoomed in while every run is near chance
             top = max(curve[column].max() for curve in curves if column in curve)
-            ax.set_ylim(0, min(1.0, max(0.15, 1.3 * top)))
-    axes[0][0].legend(fontsize=6)
+            ax.set_ylim(0, min(100.0, max(15.0, 130 * top)))
+    legend = {}  # every run and baseline once, whichever panel drew it
+    for ax in axes[0]:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            legend.setdefault(label, handle)
+    fig.set_figwidth(fig.get_figwidth() + 2.6)
+    fig.legend(legend.values(), legend.keys(), fontsize=7, loc="outside right upper", frameon=False)
     out.mkdir(parents=True, exist_ok=True)
     table = out / f"{name}.csv"
     pd.concat(curves, ignore_index=True).to_csv(table, index=False)

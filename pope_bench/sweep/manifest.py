@@ -40,7 +40,7 @@ def versions() -> dict:
 def record_run(out: Path, run: dict) -> None:
     """Append this run's entry to the folder's manifest (atomically, and under the
     folder's lock: shards started at once each add their entry, none is lost)."""
-    from pope_bench.sweep.results import folder_lock
+    from pope_bench.sweep.rows import folder_lock
 
     path = Path(out) / "manifest.json"
     entry = {"argv": sys.argv, "versions": versions(), "git_sha": git_sha(), **run}

@@ -30,8 +30,9 @@ from pope_bench.sweep.progress import CellReport, sweep_progress
 from pope_bench.models.checkpoints import ModelEntry, check_encoding, check_native_entry, entry_for, load_registry, read_config
 from pope_bench.models.identity import weights_fingerprint
 from pope_bench.models.placement import check_placement, check_splittable
+from pope_bench.sweep.settings import check_one_experiment, drop_cells, settings_facts
 from pope_bench.sweep.shards import parse_shard, select
-from pope_bench.sweep.suites import Reference, sweeps_for
+from pope_bench.sweep.suites import Reference, seconds_in_words, sweeps_for
 from pope_bench.tasks.base import TaskType
 from pope_bench.tasks.registry import discover
 
@@ -46,6 +47,11 @@ class Cell:
     key: str
     #: the model's identity (:mod:`.registry.identity`): what workers cache a loaded model by
     fingerprint: str = ""
+
+    @property
+    def settings(self) -> str:
+        """The cell's settings id: its task definition and budget (:func:`~pope_bench.tasks.base.settings_id`)."""
+        return self.task.settings(self.limit)
 
 
 @dataclass
@@ -62,6 +68,8 @@ class RunOptions:
     checkpoints: Path = Path("checkpoints.yaml")
     tasks_dirs: list[Path] = field(default_factory=list)
     force: bool = False
+    #: drop rows of --out that another settings id measured for a cell this run writes
+    replace: bool = False
     plot: bool = True
     suite: str | None = None
     threads: int | None = None
@@ -245,13 +253,15 @@ def run(options: RunOptions, console=None) -> dict:
     the_plan = plan(options)  # the input checks, before the imports of torch and pandas below
     cells = select(the_plan.cells, shard)
     from pope_bench.models.loading import resolve_device, resolve_dtype
-    from pope_bench.sweep.results import ResultsWriter, export, finished_keys
+    from pope_bench.sweep.results import ResultsWriter, export
+    from pope_bench.sweep.rows import finished_keys
 
     executor = make_executor(options.executor, options.ray_address, options.gpus_per_cell)
     device = resolve_device(options.device)
     dtype = resolve_dtype(options.dtype, device)
     read_manifest(options.out)  # a corrupt manifest or rows file is refused before anything is written
-    finished = set() if options.force else finished_keys(options.out)
+    superseded = check_one_experiment(options.out, cells, options.replace)
+    finished = set() if options.force else finished_keys(options.out) - superseded
     todo = [c for c in cells if c.key not in finished]
     checksums = {name: sum_ for c in {c.task.name: c for c in todo}.values()
                  for name, sum_ in c.task.data_checksums().items()}  # loads (and checks) the data
@@ -277,6 +287,7 @@ def run(options: RunOptions, console=None) -> dict:
                                   "train_length": c.entry.train_length} for c in cells},
         "tasks": {c.task.name: {"type": c.task.definition.type, "params": c.task.params.model_dump(mode="json"),
                                 "origin": c.task.definition.origin} for c in cells},
+        "settings": {c.settings: settings_facts(c) for c in cells},
         "cells": len(cells), "cells_to_run": len(todo),
         "data_checksums": checksums,
     }
@@ -287,6 +298,8 @@ def run(options: RunOptions, console=None) -> dict:
     console.print(_announce(the_plan, cells, len(todo), shard, device) + f"; {threads or 'default'} CPU thread(s)",
                   markup=False, highlight=False, soft_wrap=True)
     with executor if todo else nullcontext():  # connects (Ray) before any row is written; not for a no-op rerun
+        if superseded:
+            drop_cells(options.out, superseded)
         record_run(options.out, record)
         _sweep(todo, executor, settings, writer, stats, console)
     if stats["done"] or stats["failed"] or not (options.out / "results.csv").exists():
@@ -305,19 +318,15 @@ def _announce(the_plan: Plan, cells: list[Cell], todo: int, shard, device) -> st
     reference = the_plan.reference
     if reference is not None and todo:
         estimate = reference.seconds * todo / reference.cells
-        line += f"; estimate ≈ {_minutes(estimate)} ({reference.machine}"
+        line += f"; estimate ≈ {seconds_in_words(estimate)} ({reference.machine}"
         line += ", a GPU is faster)" if device.type != "cpu" else ")"
     return line
-
-
-def _minutes(seconds: float) -> str:
-    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
 
 
 def _sweep(todo: list[Cell], executor, settings: Settings, writer, stats: dict, console) -> None:
     """Hand the cells to the executor; append each cell's rows as they come back and report
     it (a bar on a terminal, a line per cell elsewhere)."""
-    from pope_bench.sweep.results import CURVE_COLUMNS
+    from pope_bench.sweep.rows import CURVE_COLUMNS
 
     with sweep_progress(len(todo), console) as progress:
 

@@ -162,7 +162,7 @@ class FrequencyUsageTask(CorpusDocuments, _NativeAnalysis):
                 hook.remove()
         rows = []
         for layer, meter in enumerate(meters):
-            for metric in self.metrics:
+            for metric in self.declared():
                 per_frequency = meter.sums[metric].mean(dim=0) / meter.tokens  # heads averaged
                 rows += [Metric(metric, float(v), None, meter.tokens, {"layer": layer, "frequency": c})
                          for c, v in enumerate(per_frequency)]

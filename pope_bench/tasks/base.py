@@ -11,6 +11,7 @@ from __future__ import annotations
 import abc
 import hashlib
 import json
+import math
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -34,6 +35,72 @@ class Metric:
     n: int = 0
     extra: dict = field(default_factory=dict)
     stderr_method: str | None = None
+
+
+def binomial(name: str, p: float, n: int, extra: dict | None = None) -> Metric:
+    """A proportion over ``n`` independent examples with its binomial standard error
+    √(p(1 − p)/n): an accuracy, or the expected accuracy of a trivial guesser."""
+    return Metric(name, p, math.sqrt(p * (1 - p) / n), n, dict(extra or {}), stderr_method="binomial")
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    """What a task type declares about one metric it reports, so no summary, table or plot
+    guesses from its name (lm-evaluation-harness's ``metric_list``): which way is better,
+    whether it is a proportion (shown in %, bands clipped to [0, 1]), whether it reads on a
+    log axis, and — for a trivial baseline computed on the same examples — what it is, in
+    words (``baseline``), so it is drawn as a reference line and named by that phrase."""
+
+    name: str
+    #: the metric summaries and plots lead with (else the first declared one)
+    main: bool = False
+    #: True: larger is better (accuracy); False: smaller is better (perplexity); None: neither
+    higher_is_better: bool | None = None
+    proportion: bool = False
+    log_axis: bool = False
+    #: a trivial baseline's description in words ("always the source letter"), else None
+    baseline: str | None = None
+
+    @property
+    def label(self) -> str:
+        """How tables and legends name it: the baseline's words, else its name (+ %)."""
+        if self.baseline:
+            return f"baseline: {self.baseline}"
+        return self.name + (" (%)" if self.proportion else "")
+
+
+def proportion(name: str, main: bool = False, baseline: str | None = None) -> MetricSpec:
+    """A share of examples (an accuracy, higher is better) or a trivial baseline's."""
+    return MetricSpec(name, main, None if baseline else True, proportion=True, baseline=baseline)
+
+
+def lower_better(name: str, main: bool = False, log_axis: bool = False) -> MetricSpec:
+    """A loss-like number: perplexity, NLL, bits per byte."""
+    return MetricSpec(name, main, False, log_axis=log_axis)
+
+
+#: what a uniform guess among each example's candidates scores on the same examples
+CHANCE = proportion("baseline_chance", baseline="chance (uniform over the candidates)")
+
+
+def undeclared(name: str) -> MetricSpec:
+    """The declaration of a metric no task type declares (rows of a removed plugin): no
+    direction, no unit — a plain number, never guessed from the name."""
+    return MetricSpec(name)
+
+
+def definition_fingerprint(type_name: str, params: dict) -> str:
+    """A task definition's identity: its type and every param with defaults filled in."""
+    payload = json.dumps({"type": type_name, "params": params}, sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def settings_id(type_name: str, params: dict, limit: int | None) -> str:
+    """The short id of what a cell measured, apart from the model, length and seed: the
+    task definition (type + resolved params) and the budget (``--limit`` / a suite's
+    limit). Rows of one settings id are one experiment; readers never average across ids."""
+    payload = json.dumps({"task": definition_fingerprint(type_name, params), "limit": limit}, sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()[:6]
 
 
 class TaskDefinition(StrictModel):
@@ -90,24 +157,40 @@ class TaskType(abc.ABC):
        :meth:`score` runs the model on them in batches and returns the metrics.
 
     :meth:`evaluate` is the two in order, after the checks. Subclasses set ``type_name``,
-    ``metrics`` (the first is the main one) and ``Params``; ``estimated_tokens``,
+    ``metrics`` (a :class:`MetricSpec` per metric the type reports, a bare name declaring a
+    plain number; the first is the main one) and ``Params``; ``estimated_tokens``,
     ``examples`` and ``score`` are abstract — a type that lacks one cannot be built (the
     shape of DeepMind's length-generalisation task, ``sample_batch`` + ``accuracy_fn``,
     and of lm-evaluation-harness's docs → requests → results)."""
 
     type_name: ClassVar[str]
-    metrics: ClassVar[tuple[str, ...]]
+    metrics: ClassVar[tuple[MetricSpec, ...]]
     #: the model domain this task needs (text, indexing, music, dna)
     domain: ClassVar[str] = "text"
     #: the schema of this type's params: fields, types, ranges and defaults in one place
     Params: ClassVar[type[TaskParams]] = TaskParams
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "metrics" in cls.__dict__:
+            cls.metrics = tuple(m if isinstance(m, MetricSpec) else MetricSpec(m) for m in cls.metrics)
+
+    @classmethod
+    def declared(cls) -> dict[str, MetricSpec]:
+        """Metric name → its declaration."""
+        return {m.name: m for m in cls.metrics}
+
+    @classmethod
+    def default_main(cls) -> str:
+        return next((m.name for m in cls.metrics if m.main), cls.metrics[0].name)
+
     def __init__(self, definition: TaskDefinition):
         self.definition = definition
         where = f"task {definition.name!r} ({definition.origin}) params"
         self.params = validate(self.Params, definition.params, where)
-        if self.params.main_metric is not None and self.params.main_metric not in self.metrics:
-            raise BadInput(f"{where}: main_metric {self.params.main_metric!r} is not one of {', '.join(self.metrics)}")
+        names = list(self.declared())
+        if self.params.main_metric is not None and self.params.main_metric not in names:
+            raise BadInput(f"{where}: main_metric {self.params.main_metric!r} is not one of {', '.join(names)}")
 
     @property
     def name(self) -> str:
@@ -115,14 +198,16 @@ class TaskType(abc.ABC):
 
     @property
     def main_metric(self) -> str:
-        return self.params.main_metric or self.metrics[0]
+        return self.params.main_metric or self.default_main()
 
     def fingerprint(self) -> str:
         """Type and params with every default filled in: part of each cell's key, so a
         changed default (or an explicit value equal to it) keys cells correctly."""
-        payload = json.dumps({"type": self.definition.type, "params": self.params.model_dump(mode="json")},
-                             sort_keys=True)
-        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+        return definition_fingerprint(self.definition.type, self.params.model_dump(mode="json"))
+
+    def settings(self, limit: int | None) -> str:
+        """The settings id of this task's cells at budget ``limit`` (:func:`settings_id`)."""
+        return settings_id(self.definition.type, self.params.model_dump(mode="json"), limit)
 
     # ---- plan time: the registry entry -----------------------------------------------------
 

@@ -10,13 +10,13 @@ example's choices (both accuracies share it).
 
 from __future__ import annotations
 
-from pope_bench.tasks.base import Metric
+from pope_bench.tasks.base import CHANCE, Metric, proportion
 from pope_bench.tasks.downstream import DownstreamTask, argmax_first, chance_level, mean_stderr
 
 
 class MultipleChoiceTask(DownstreamTask):
     type_name = "multiple_choice"
-    metrics = ("acc", "acc_norm", "baseline_chance", "context_tokens")
+    metrics = (proportion("acc", main=True), proportion("acc_norm"), CHANCE, "context_tokens")
 
     def aggregate(self, items, scores):
         acc, acc_norm = [], []

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import math
 
-from pope_bench.tasks.base import Metric
+from pope_bench.tasks.base import Metric, lower_better, proportion
 from pope_bench.tasks.downstream import DownstreamTask, mean_stderr
 
 
 class LastWordClozeTask(DownstreamTask):
     type_name = "last_word_cloze"
-    metrics = ("acc", "perplexity", "context_tokens")
+    metrics = (proportion("acc", main=True), lower_better("perplexity", log_axis=True), "context_tokens")
 
     def aggregate(self, items, scores):
         acc, acc_err = mean_stderr([float(s[0].greedy) for s in scores])

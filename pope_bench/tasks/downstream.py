@@ -42,7 +42,7 @@ from pope_bench.data.filler import Filler
 from pope_bench.core.errors import BadInput
 from pope_bench.core.lazy_torch import lazy_module, no_grad
 from pope_bench.data.tokenizers import encode_text
-from pope_bench.tasks.base import Metric, TaskParams, TaskType
+from pope_bench.tasks.base import CHANCE, Metric, TaskParams, TaskType, binomial, proportion
 
 torch = lazy_module("torch")
 
@@ -259,7 +259,7 @@ def grouped_accuracy(items: list[Item], scores: list[list[Score]]) -> list[Metri
 def chance_level(p: float, n: int) -> Metric:
     """``baseline_chance``: the expected accuracy of a uniform guess among each example's
     candidates on the same examples (binomial stderr), the reference line of an accuracy."""
-    return Metric("baseline_chance", p, math.sqrt(p * (1 - p) / n), n, stderr_method="binomial")
+    return binomial(CHANCE.name, p, n)
 
 
 # ---- the task-type base ---------------------------------------------------------------------
@@ -352,7 +352,7 @@ class GroupedChoiceTask(DownstreamTask):
     """Choice among candidates by total log-likelihood, averaged per group first
     (:func:`grouped_accuracy`): the minimal-pair and candidate-cloze task types."""
 
-    metrics = ("acc", "acc_micro", "baseline_chance", "context_tokens")
+    metrics = (proportion("acc", main=True), proportion("acc_micro"), CHANCE, "context_tokens")
 
     def aggregate(self, items, scores):
         return grouped_accuracy(items, scores)

@@ -64,7 +64,7 @@ from pydantic import NonNegativeInt, PositiveInt, model_validator
 from pope_bench.core.errors import BadInput
 from pope_bench.core.lazy_torch import lazy_module, no_grad
 from pope_bench.data.tokenizers import LETTERS, encode_text, get_tokenizer
-from pope_bench.tasks.base import Metric, TaskParams, TaskType
+from pope_bench.tasks.base import Metric, TaskParams, TaskType, binomial, lower_better, proportion
 
 torch = lazy_module("torch")
 F = lazy_module("torch.nn.functional")
@@ -363,7 +363,11 @@ class IndexingTask(TaskType):
     trivial baselines (module docstring) on the fixed test split (params: :class:`IndexingParams`)."""
 
     type_name = "indexing"
-    metrics = ("accuracy", "loss")
+    metrics = (proportion("accuracy", main=True), lower_better("loss"),
+               proportion("baseline_alphabet", baseline="uniform over the 52 letters"),
+               proportion("baseline_reachable", baseline="uniform over the letters the rule reaches"),
+               proportion("baseline_source", baseline="always the source letter"),
+               proportion("baseline_end", baseline="always the end letter (k = 0)"))
     domain = "indexing"
     Params = IndexingParams
 
@@ -427,8 +431,3 @@ class IndexingTask(TaskType):
                    stderr_method="per_example"),
             *(binomial(name, value, n) for name, value in baselines.items()),
         ]
-
-
-def binomial(name: str, p: float, n: int) -> Metric:
-    """An accuracy over ``n`` examples with its binomial standard error."""
-    return Metric(name, p, math.sqrt(p * (1 - p) / n), n, stderr_method="binomial")

@@ -24,7 +24,7 @@ from pydantic import Field, PositiveInt
 from pope_bench.data.filler import Filler
 from pope_bench.core.errors import BadInput
 from pope_bench.data.tokenizers import encode_text
-from pope_bench.tasks.base import Metric, TaskParams, TaskType
+from pope_bench.tasks.base import Metric, TaskParams, TaskType, proportion
 from pope_bench.tasks.downstream import ContextChoices, Requests, mean_stderr
 
 QUESTION = "\nWhat is the pass key? The pass key is"
@@ -63,7 +63,7 @@ class PasskeyTask(TaskType):
     """Params: :class:`PasskeyParams`."""
 
     type_name = "passkey"
-    metrics = ("acc",)
+    metrics = (proportion("acc", main=True),)
     Params = PasskeyParams
 
     def __init__(self, definition):

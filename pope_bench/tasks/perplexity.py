@@ -45,7 +45,7 @@ from pydantic import Field, PositiveInt, model_validator
 from pope_bench.core.errors import BadInput
 from pope_bench.core.lazy_torch import lazy_module
 from pope_bench.data.tokenizers import encode_with_byte_ends
-from pope_bench.tasks.base import Metric, TaskType
+from pope_bench.tasks.base import Metric, TaskType, lower_better
 from pope_bench.tasks.window_stderr import ratio_stderr
 from pope_bench.tasks.corpus import CorpusDocuments, CorpusParams
 from pope_bench.tasks.scoring import token_nll
@@ -94,7 +94,8 @@ class WindowSample:
 
 class PerplexityTask(CorpusDocuments, TaskType):
     type_name = "perplexity"
-    metrics = ("perplexity", "nll", "bits_per_byte", "loss_by_position")
+    metrics = (lower_better("perplexity", main=True, log_axis=True), lower_better("nll"), lower_better("bits_per_byte"),
+               lower_better("loss_by_position"))
     Params = PerplexityParams
 
     def __init__(self, definition):
@@ -193,7 +194,8 @@ class PerplexityTask(CorpusDocuments, TaskType):
         def stderr_or_none(value) -> float | None:
             return None if math.isnan(value) else float(value)
 
-        extra = {"skipped": examples.skipped, "window": self.mode, "documents": len({w[0] for w in windows})}
+        extra = {"skipped": examples.skipped, "window": self.mode, "documents": len({w[0] for w in windows}),
+                 "clusters": len(windows)}
         nll_err = stderr_or_none(error(sums, counts))
 
         def metric(name, value, err, n=scored, **more) -> Metric:
@@ -210,7 +212,7 @@ class PerplexityTask(CorpusDocuments, TaskType):
             n = int(bin_counts[:, b].sum())
             if n > 0:
                 rows.append(metric("loss_by_position", float(bin_sums[:, b].sum() / n), stderr_or_none(bin_errors[b]),
-                                   n, position=b * length // self.bins))
+                                   n, position=b * length // self.bins, clusters=int((bin_counts[:, b] > 0).sum())))
         return rows
 
     def score_windows(self, lm, docs, windows, length: int, batch_size: int):

@@ -32,14 +32,15 @@ from pydantic import Field, PositiveInt
 from pope_bench.core.errors import BadInput
 from pope_bench.data import ruler_gen as gen
 from pope_bench.data.tokenizers import TOKENIZERS, get_tokenizer
-from pope_bench.tasks.base import Metric, TaskParams, TaskType
+from pope_bench.tasks.base import Metric, TaskParams, TaskType, proportion
 from pope_bench.tasks.downstream import mean_stderr
 from pope_bench.tasks.generation import greedy_generate
 
 FAMILIES = ("niah", "vt", "cwe", "fwe")
 #: what each family measures (shown by ``pope-bench list tasks``)
 CATEGORIES = {"niah": "retrieval", "vt": "multi-hop tracing", "cwe": "aggregation", "fwe": "aggregation"}
-METRICS = ("string_match_all", "string_match_part")
+#: RULER's two string matches (scripts/eval/synthetic/constants.py), as proportions of examples
+METRICS = (proportion("string_match_all", main=True), proportion("string_match_part"))
 
 
 class RulerParams(TaskParams):

@@ -148,7 +148,7 @@ def world(tmp_path_factory, save_tiny_model) -> Path:
     write_yaml(world / "specs" / "table-no-length.yaml", {"kind": "table", "title": "t",
                                                           "columns": [{"task": "x", "metric": "m"}]})
     (world / "cwd").mkdir()
-    build_hostile(world)
+    build_hostile(world, save_tiny_model)
     return world
 
 
@@ -161,9 +161,8 @@ GOOD_ROW = {"cell_key": "k", "model": "m", "pe": "rope", "scaling": "none", "tra
             "run_id": "r1", "timestamp": "2026-01-01T00:00:00+00:00"}
 
 
-def build_hostile(world: Path) -> None:
-    """Files a user makes by mistake or on purpose: pipes where files belong, alias bombs,
-    files too big, rows and manifests of the wrong shape, training folders cut short."""
+def build_hostile(world: Path, save_tiny_model) -> None:
+    """Files a user makes by mistake or on purpose: pipes where files belong, alias bombs, files too big, rows and manifests of the wrong shape, training folders cut short."""
     import os
 
     hostile = world / "hostile"
@@ -188,8 +187,7 @@ def build_hostile(world: Path) -> None:
     write_yaml(suites / "no-tasks.yaml", {**suite, "sweeps": [{"tasks": []}]})
     write_yaml(suites / "nameless.yaml", {k: v for k, v in suite.items() if k != "name"})
     # task folders with a pipe, a bomb, an empty and a list file; task types that are no task types
-    for name, source in (("pipe", hostile / "pipe.yaml"), ("bomb", hostile / "bomb.yaml"),
-                         ("empty", hostile / "empty.yaml"), ("list", hostile / "list.yaml")):
+    for name, source in (("pipe", hostile / "pipe.yaml"), ("bomb", hostile / "bomb.yaml"), ("empty", hostile / "empty.yaml"), ("list", hostile / "list.yaml")):
         folder = world / "tasks" / f"hostile-{name}"
         folder.mkdir(parents=True)
         (folder / "t.yaml").symlink_to(source)
@@ -203,8 +201,8 @@ def build_hostile(world: Path) -> None:
     (pymods / "exits_on_import.py").write_text("import sys\nsys.exit(0)\n")
     (pymods / "raises_on_import.py").write_text("raise RuntimeError('plugin broke')\n")
     # two different checkpoints in folders of one name
-    save_tiny(world / "twins" / "a" / "ck", "rope", seed=1)
-    save_tiny(world / "twins" / "b" / "ck", "rope", seed=2)
+    save_tiny_model(world / "twins" / "a" / "ck", "rope", seed=1)
+    save_tiny_model(world / "twins" / "b" / "ck", "rope", seed=2)
     # results folders written by someone else
     outs = world / "outs"
 

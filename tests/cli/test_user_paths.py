@@ -13,7 +13,7 @@ import time
 import pytest
 import yaml
 
-from pope_bench.sweep import results
+from pope_bench.sweep import results, rows
 from pope_bench.core.errors import BadInput
 from pope_bench.sweep.runner import RunOptions, plan, run
 
@@ -47,7 +47,7 @@ def test_a_torn_last_line_is_cut_and_its_cell_runs_again(tiny_registry, tmp_path
     path = out / "results.jsonl"
     lines = path.read_bytes().splitlines(keepends=True)
     path.write_bytes(b"".join(lines[:-1]) + lines[-1][: len(lines[-1]) // 2])  # killed mid-write
-    assert len(results.read_rows(out)) == len(lines) - 1
+    assert len(rows.read_rows(out)) == len(lines) - 1
     run(small(tiny_registry, out))
     assert all(json.loads(line) for line in path.read_bytes().splitlines())
 
@@ -153,7 +153,7 @@ def test_a_disk_that_fills_up_mid_sweep_is_one_line_and_keeps_the_rows(tiny_regi
     assert ("disk is full" if code == errno.ENOSPC else "read-only") in last
     assert "what was written before is kept" in last
     assert (tmp_path / "r" / "results.jsonl").read_bytes() == kept
-    assert [r["length"] for r in results.read_rows(tmp_path / "r") if r["metric"] == "perplexity"] == [32]
+    assert [r["length"] for r in rows.read_rows(tmp_path / "r") if r["metric"] == "perplexity"] == [32]
 
 
 def test_each_writing_command_checks_its_output_place_first(tiny_registry, tmp_path, cli):

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from pope_bench.sweep import results
+from pope_bench.sweep import results, rows
 from pope_bench.core.errors import BadInput
 from pope_bench.sweep.runner import RunOptions, plan, run
 from pope_bench.tasks.registry import discover
@@ -191,7 +191,7 @@ def test_sweep_killed_midway_resumes_to_the_same_table(tiny_registry, tmp_path, 
     proc = subprocess.Popen([sys.executable, "-m", "pope_bench", *args, "--out", str(killed_out)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     deadline = time.time() + 120
-    while time.time() < deadline and len(results.read_rows(killed_out)) < 20 * 19:
+    while time.time() < deadline and len(rows.read_rows(killed_out)) < 20 * 19:
         time.sleep(0.05)
     assert proc.poll() is None, "the sweep ended before it could be killed"
     proc.send_signal(signal.SIGKILL)

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 import pope_bench
-from pope_bench.sweep import results
+from pope_bench.sweep import results, rows
 from pope_bench.cli import main
 from pope_bench.core.errors import BadInput
 from pope_bench.sweep.runner import RunOptions, plan, run
@@ -84,14 +84,14 @@ def test_two_shards_at_once_give_the_table_of_one_process(one_process, tiny_regi
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for i in range(2)]
     for proc in shards:
         assert proc.wait(timeout=300) == 0, proc.stderr.read()
-    assert [p.name for p in results.rows_files(out)] == ["results.shard-0-of-2.jsonl", "results.shard-1-of-2.jsonl"]
+    assert [p.name for p in rows.rows_files(out)] == ["results.shard-0-of-2.jsonl", "results.shard-1-of-2.jsonl"]
     pd.testing.assert_frame_equal(values(one_process), values(out))
     manifest = json.loads((out / "manifest.json").read_text())  # both runs recorded, none lost
     assert sorted(r["shard"] for r in manifest["runs"]) == ["0/2", "1/2"]
     assert sum(r["cells_to_run"] for r in manifest["runs"]) == 8
     assert len(pd.read_csv(out / "results.csv")) == len(results.load(out))  # the last export saw both shards
     assert (out / "plots" / "perplexity_text.png").exists()
-    assert results.results_folders([tmp_path]) == [out]  # what `figures` reads
+    assert rows.results_folders([tmp_path]) == [out]  # what `figures` reads
     again = run(options(tiny_registry, out))  # a plain rerun over the shards' --out
     assert again["done"] == 0 and again["skipped"] == 8
 
@@ -141,7 +141,7 @@ def test_ray_executor_gives_the_table_of_one_process(ray_cluster, one_process, t
     stats = run(options(tiny_registry, tmp_path / "ray", executor="ray"))
     assert stats["done"] == 8 and stats["failed"] == 0
     pd.testing.assert_frame_equal(values(one_process), values(tmp_path / "ray"))
-    assert [p.name for p in results.rows_files(tmp_path / "ray")] == ["results.jsonl"]  # the driver's one file
+    assert [p.name for p in rows.rows_files(tmp_path / "ray")] == ["results.jsonl"]  # the driver's one file
     manifest = json.loads((tmp_path / "ray" / "manifest.json").read_text())
     assert manifest["runs"][0]["executor"]["name"] == "ray" and manifest["runs"][0]["cells_to_run"] == 8
     assert run(options(tiny_registry, tmp_path / "ray", executor="ray"))["done"] == 0

@@ -70,3 +70,16 @@ def test_bad_suite_and_threads_at_the_cli(cli):
     for args, words in ((["--suite", "nosuch"], "unknown suite"), (["--threads", "0"], "--threads")):
         done = cli("run", *args)
         assert done.returncode == 2 and words in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_the_suite_time_is_stated_once_and_quoted_from_the_suite_file(cli):
+    from pathlib import Path
+
+    default, paper = load_suite("default"), load_suite("paper")
+    code, out, _ = cli("list", "suites")
+    assert code == 0 and default.duration() in out and paper.duration() in out
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    assert f"default {default.duration()}, paper {paper.duration()}" in readme
+    assert readme.count(f"24 cells, {default.duration()}") == 2
+    code, out, _ = cli("run", "--help")
+    assert "minute" not in out and " s " not in out.split("Examples")[0]

@@ -1,9 +1,10 @@
 """What every chart shares: the panel grid, method colours, size line styles, and saving.
 
 Colour is the method — each encoding in the colour its class declares, each eval-time
-scaling variant (YaRN, PI, NTK, …) a colour no encoding uses — and line style is the
-model size, so one legend reads both (the paper's Fig. 2 convention). Markers are the
-encoding's.
+scaling variant (YaRN, PI, NTK, …) a shade of it (:func:`~pope_bench.report.styles.variant_color`,
+the same in every figure whatever else is drawn) — and line style is the model size, so
+one legend reads both (the paper's Fig. 2 convention). Markers are the encoding's (hollow
+for a ``factor: auto`` variant).
 """
 
 from __future__ import annotations
@@ -13,16 +14,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from pope_bench.encodings import appearance, encodings
+from pope_bench.encodings import appearance
 from pope_bench.report.figure_files import save_figure
-from pope_bench.report.styles import SCALING_STYLES
+from pope_bench.report.styles import SCALING_STYLES, variant_color
 from pope_bench.report.figures.rows import method_label, size_order
 from pope_bench.report.figures.specs import FigureSpec
-
-#: matplotlib's tab10; scaling variants take the colours that no encoding declares
-TAB10 = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
-         "#17becf"]
-
 
 def pyplot():
     import matplotlib
@@ -34,14 +30,8 @@ def pyplot():
 
 
 def method_colors(methods) -> dict[str, str]:
-    """An encoding (``rope``) in its own colour, a scaling variant (``rope+yarn4``) in a free one."""
-    methods = set(methods)
-    colors = {m: appearance(m).color for m in methods if "+" not in m}
-    taken = {cls.color for cls in encodings().values()}
-    free = [c for c in TAB10 if c not in taken] or TAB10
-    variants = sorted(methods - set(colors))
-    colors.update({m: free[i % len(free)] for i, m in enumerate(variants)})
-    return colors
+    """An encoding (``rope``) in its own colour, a scaling variant (``rope+yarn4``) in a shade of it."""
+    return {m: variant_color(m.partition("+")[0], m.partition("+")[2] or "none") for m in set(methods)}
 
 
 def method_marker(method: str) -> str:
@@ -89,16 +79,29 @@ def panel_grid(rows: pd.DataFrame, spec: FigureSpec, width: float, height: float
     """One axis per (panel row, panel column) pair: plt, fig, the axes, and (axis, rows) for
     each panel that has rows, already titled; panels without rows are blanked."""
     row_values, col_values = panel_values(rows, spec, spec.panel_rows), panel_values(rows, spec, spec.panel_cols)
-    plt, fig, axes = grid(len(row_values), len(col_values), width, height)
-    filled = []
-    for i, row_value in enumerate(row_values):
-        for j, col_value in enumerate(col_values):
-            ax, part = axes[i][j], panel_rows(rows, spec, row_value, col_value)
+    # wrapped, each row value packs only the column values it has (a task's own lengths)
+    own = {r: [c for c in col_values if not panel_rows(rows, spec, r, c).empty] if spec.panel_wrap else col_values
+           for r in row_values}
+    wrap = min(spec.panel_wrap or len(col_values), max(len(v) for v in own.values()))
+    lines = {r: max(1, -(-len(own[r]) // wrap)) for r in row_values}  # grid rows per row value
+    plt, fig, axes = grid(sum(lines.values()), wrap, width, height)
+    filled, top = [], 0
+    for row_value in row_values:
+        first, values = None, own[row_value]
+        for j in range(lines[row_value] * wrap):
+            ax = axes[top + j // wrap][j % wrap]
+            part = panel_rows(rows, spec, row_value, values[j]) if j < len(values) else rows.iloc[:0]
             if part.empty:
                 ax.axis("off")
                 continue
-            ax.set_title(panel_title(spec, row_value, col_value), fontsize=9)
+            if spec.panel_wrap:  # one y scale for the panels of one row value (one task)
+                if first is None:
+                    first = ax
+                else:
+                    ax.sharey(first)
+            ax.set_title(panel_title(spec, row_value, values[j]), fontsize=9)
             filled.append((ax, part))
+        top += lines[row_value]
     return plt, fig, axes, filled
 
 

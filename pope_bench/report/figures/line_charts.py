@@ -3,7 +3,9 @@ length) or against position inside the window (loss by position, where extrapola
 breaks). One line per model, or per registry group (checkpoints of one recipe trained
 with different seeds) — colour = method, style = size — with a band whose meaning the
 legend states: ± the std over training seeds (a group), else over test re-draws
-(``--seed``), else ± one stderr of a single row (binomial, window-clustered, …). The
+(``--seed``), else ± one stderr of a single row (binomial, window-clustered, …). A spread
+over seeds is drawn hatched and a stderr filled, so a figure that holds both shows which
+is which; :func:`band_kinds` gives the same words to the figure page's caption. The
 trivial baselines the task reports on the same examples (``baseline*`` metrics) are grey
 reference lines. A dashed line marks the train length (1× on a length-ratio axis), and a
 doubling axis is drawn in log 2.
@@ -16,7 +18,9 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.ticker import FuncFormatter, NullFormatter
 
+from pope_bench.report.declared_metrics import builtin_baselines
 from pope_bench.report.plots import doubling
+from pope_bench.report.styles import BASELINE_STYLES
 from pope_bench.report.seed_spread import spread, unit
 from pope_bench.report.figures.charts import method_colors, method_marker, panel_grid, save, size_styles, value_label
 from pope_bench.report.figures.rows import baseline_label, method_label
@@ -30,7 +34,6 @@ X_LABELS = {
 
 
 LEGEND_WIDTH = 3.0  # inches added to the figure for the legend beside the panels
-BASELINE_STYLES = [":", "-.", (0, (1, 3)), (0, (5, 2, 1, 2))]
 
 
 def draw_curves(spec: FigureSpec, rows: pd.DataFrame, sizes: dict[str, str], out: Path,
@@ -45,10 +48,15 @@ def draw_curves(spec: FigureSpec, rows: pd.DataFrame, sizes: dict[str, str], out
             method, size = group["method"].iloc[0], sizes[group["model"].iloc[0]]
             curve = spread(group, spec.x)
             curve[["mean", "std"]] *= spec.scale
-            (line,) = ax.plot(curve[spec.x], curve["mean"], styles[size], marker=method_marker(method), ms=3, color=colors[method])
+            (line,) = ax.plot(curve[spec.x], curve["mean"], styles[size], marker=method_marker(method), ms=3,
+                              color=colors[method], mfc="white" if "auto" in method else colors[method])
             if curve["std"].notna().any():
-                ax.fill_between(curve[spec.x], curve["mean"] - curve["std"], curve["mean"] + curve["std"],
-                                color=colors[method], alpha=0.15)
+                low, high = curve["mean"] - curve["std"], curve["mean"] + curve["std"]
+                if any(str(w).startswith("std over") for w in curve["what"]):  # a spread over seeds: hatched
+                    ax.fill_between(curve[spec.x], low, high, facecolor="none", edgecolor=colors[method],
+                                    hatch="////", lw=0, alpha=0.5)
+                else:
+                    ax.fill_between(curve[spec.x], low, high, color=colors[method], alpha=0.15)
             key = f"{name} ({method_label(method)}, {size})"
             lines.setdefault(key, line)
             bands.setdefault(key, {}).update(dict.fromkeys(w for w in curve["what"] if w))
@@ -70,6 +78,14 @@ def draw_curves(spec: FigureSpec, rows: pd.DataFrame, sizes: dict[str, str], out
     return save(plt, fig, out, spec.name)
 
 
+def band_kinds(rows: pd.DataFrame, x: str) -> list[str]:
+    """What the bands of a chart over ``rows`` are, in the legend's words (one per kind)."""
+    kinds = []
+    for _, group in rows.groupby(unit(rows), sort=True):
+        kinds += [w for w in spread(group, x)["what"] if w]
+    return list(dict.fromkeys(kinds))
+
+
 def _legend(fig, lines: dict, bands: dict, references: dict) -> None:
     """Outside the panels (nine models would cover the data). What the bands are is said
     once, as the legend's title, when every line's band is the same kind, else per line."""
@@ -78,15 +94,19 @@ def _legend(fig, lines: dict, bands: dict, references: dict) -> None:
     legend = {key + (f", band ± {'; '.join(bands[key])}" if bands[key] and not shared else ""): line
               for key, line in lines.items()} | references
     fig.set_figwidth(fig.get_figwidth() + LEGEND_WIDTH)
+    title = f"bands: ± {kinds.pop()}" if shared else "bands: hatched = spread over seeds, filled = stderr"
     fig.legend(legend.values(), legend.keys(), fontsize=7, loc="outside right upper", frameon=False,
-               title=f"bands: ± {kinds.pop()}" if shared else None, title_fontsize=7)
+               title=title, title_fontsize=7)
 
 
 def _draw_baselines(ax, spec: FigureSpec, rows: pd.DataFrame, references: dict) -> None:
     """One grey reference line per baseline metric: its mean over models and seeds at each x
     (the same examples for every model of one train length)."""
-    for i, (metric, group) in enumerate(rows.groupby("metric", sort=True)):
+    order = list(builtin_baselines())  # declaration order: a baseline keeps its style in every panel
+    for metric, group in sorted(rows.groupby("metric"), key=lambda item: order.index(item[0])):
         curve = group.groupby(spec.x)["value"].mean() * spec.scale
-        (line,) = ax.plot(curve.index, curve.to_numpy(), ls=BASELINE_STYLES[i % len(BASELINE_STYLES)], lw=1,
-                          color="grey", marker="_", ms=10)  # the marker shows a baseline at a single x
+        style, grey = BASELINE_STYLES[order.index(metric) % len(BASELINE_STYLES)]
+        single = len(curve) == 1  # a marker shows a baseline at a single x
+        (line,) = ax.plot(curve.index, curve.to_numpy(), ls=style, lw=1.3, color=grey,
+                          marker="_" if single else None, ms=10)
         references.setdefault(baseline_label(metric), line)

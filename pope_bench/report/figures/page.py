@@ -50,6 +50,10 @@ def _section(item) -> list[str]:
     seeds = ", ".join(str(int(s)) for s in sorted(set(rows["seed"])))
     tasks = ", ".join(sorted(set(rows["task"])))
     lines += [f"What ran: task {tasks} on {models}; lengths {lengths}; seeds {seeds}.", ""]
+    if item.errors:  # the legend's / "± is" column's own words, never a caption typed beside them
+        mixed = " (different kinds in one figure: hatched bands are a spread over seeds, filled ones a stderr)" \
+            if item.markdown is None and len(item.errors) > 1 else ""
+        lines += [f"±: {'; '.join(item.errors)}{mixed}.", ""]
     commands = item.commands or [_reconstructed(rows)]
     lines += ["Produced by: " + "; ".join(f"`{c}`" for c in commands), ""]
     lines += [f"Note: {note}" for note in item.notes]

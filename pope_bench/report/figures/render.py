@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pope_bench.report.figures.line_charts import draw_curves
+from pope_bench.report.figures.line_charts import band_kinds, draw_curves
 from pope_bench.report.figures.heatmaps import draw_heatmaps
 from pope_bench.report.figures.page import write_page
 from pope_bench.report.figures.rows import MissingRows, ResultSet, baseline_rows, load_results, model_sizes, select_groups
@@ -33,6 +33,8 @@ class Rendered:
     commands: list[str]
     markdown: str | None = None
     notes: list[str] = field(default_factory=list)
+    #: what its ± / bands are, in the words its legend or "± is" column uses
+    errors: list[str] = field(default_factory=list)
 
     def _repr_markdown_(self):
         return f"**{self.spec.title}**\n\n{self.markdown}" if self.markdown is not None else None
@@ -50,15 +52,19 @@ def render_figure(spec: FigureSpec, results: ResultSet, out: Path, sizes: dict[s
         table.frame.to_csv(out / f"{spec.name}.csv", index=False)
         files = [out / f"{spec.name}.md", out / f"{spec.name}.csv"]
         rows, notes, markdown = table.rows, table.notes, table.markdown
+        errors = list(dict.fromkeys(w for cell in table.frame.get("± is", []) if isinstance(cell, str) and cell
+                                    for w in cell.split("; ")))
     else:
         parts, notes = select_groups(frame, spec, [("", [task], spec.metric) for task in spec.tasks])
         rows, markdown = pd.concat([part for part in parts if part is not None]), None
         if spec.kind == "heatmap":
-            files = draw_heatmaps(spec, rows, out)
+            files, errors = draw_heatmaps(spec, rows, out), []
         else:
             files = draw_curves(spec, rows, sizes, out, baseline_rows(frame, spec, set(rows["task"])))
+            errors = band_kinds(rows, spec.x)
     commands = sorted({results.commands[r] for r in set(rows["run_id"]) if r in results.commands})
-    return Rendered(spec, files, rows, {m: sizes[m] for m in sorted(set(rows["model"]))}, commands, markdown, notes)
+    return Rendered(spec, files, rows, {m: sizes[m] for m in sorted(set(rows["model"]))}, commands, markdown, notes,
+                    errors)
 
 
 def render(names, results_paths, out, checkpoints: Path | None = None) -> tuple[list[Rendered], list[tuple[str, str]]]:

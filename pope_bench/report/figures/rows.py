@@ -19,12 +19,13 @@ import pandas as pd
 from pope_bench.encodings import appearance
 from pope_bench.core.errors import BadInput
 from pope_bench.sweep.manifest import manifest_runs
-from pope_bench.sweep.results import CURVE_COLUMNS, ROW_KEY, load, results_folders
+from pope_bench.sweep.results import load
+from pope_bench.sweep.rows import CURVE_COLUMNS, ROW_KEY, results_folders
 from pope_bench.report.figures.specs import INDEX_COLUMNS, FigureSpec
 
 
 #: what one row measures, whichever sweep (cell key) it came from
-MEASUREMENT = ["model", "task", "metric", "length", "seed", "window", *CURVE_COLUMNS]
+MEASUREMENT = ["series", "task", "metric", "length", "seed", "window", *CURVE_COLUMNS]
 
 
 class MissingRows(BadInput):
@@ -144,21 +145,13 @@ def select(frame: pd.DataFrame, spec: FigureSpec, tasks, metrics) -> pd.DataFram
     return rows
 
 
-#: how the trivial baselines read in tables and legends (the task types define them)
-BASELINE_LABELS = {
-    "baseline_alphabet": "uniform over the 52 letters",
-    "baseline_reachable": "uniform over the letters the rule reaches",
-    "baseline_source": "always the source letter",
-    "baseline_end": "always the end letter (k = 0)",
-    "baseline_chance": "chance (uniform over the candidates)",
-}
-
-
 def baseline_rows(frame: pd.DataFrame, spec: FigureSpec, tasks) -> pd.DataFrame:
-    """The ok headline rows of ``tasks`` whose metric is a trivial baseline (``baseline*``:
-    computed by the task on the same examples), through the spec's filters."""
+    """The ok headline rows of ``tasks`` whose metric is a trivial baseline (declared so by
+    its task type: computed on the same examples), through the spec's filters."""
+    from pope_bench.report.declared_metrics import builtin_baselines
+
     rows = frame[frame["task"].isin(list(tasks)) & (frame["status"] == "ok")
-                 & frame["metric"].astype(str).str.startswith("baseline")]
+                 & frame["metric"].isin(list(builtin_baselines()))]
     rows = rows[rows[[c for c in INDEX_COLUMNS if c in rows]].isna().all(axis=1)]
     for column, wanted in spec.filters.items():
         rows = rows[rows[column].isin(as_list(wanted))] if column in rows else rows.iloc[:0]
@@ -166,7 +159,10 @@ def baseline_rows(frame: pd.DataFrame, spec: FigureSpec, tasks) -> pd.DataFrame:
 
 
 def baseline_label(metric: str) -> str:
-    return "baseline: " + BASELINE_LABELS.get(metric, metric.removeprefix("baseline").strip("_"))
+    """How a trivial baseline reads in tables and legends: its task type's declared words."""
+    from pope_bench.report.declared_metrics import baseline_phrase
+
+    return baseline_phrase(metric)
 
 
 def select_groups(frame: pd.DataFrame, spec: FigureSpec, groups) -> tuple[list, list[str]]:

@@ -12,7 +12,8 @@ metric}]), ``average`` (label of a row-mean column), ``digits``, ``paper`` (the 
 numbers: [{column, method, value, pm, model, label}] — ``model`` says which model size
 produced each, ``label`` names a method pope-bench does not have).
 Charts: ``x``, ``y`` (heatmaps), ``panel_rows`` / ``panel_cols`` (a result column that
-splits panels), ``log_y``, ``x_label``, ``y_label``; heatmaps also ``cmap``, ``vmin``,
+splits panels), ``panel_wrap`` (line charts: at most this many panels a line, the panels
+of one ``panel_rows`` value sharing their y axis), ``log_y``, ``x_label``, ``y_label``; heatmaps also ``cmap``, ``vmin``,
 ``vmax``, ``annotate``.
 """
 
@@ -36,8 +37,9 @@ CHART_COLUMNS = ("model", "method", "task", "metric", "length", "length_ratio", 
 COMMON = {"kind", "title", "caption", "metric", "filters", "scale", "labels"}
 KIND_FIELDS = {
     "table": COMMON | {"columns", "average", "digits", "paper"},
-    "line": COMMON | {"tasks", "x", "panel_rows", "panel_cols", "log_y", "x_label", "y_label"},
-    "position_curve": COMMON | {"tasks", "x", "panel_rows", "panel_cols", "log_y", "x_label", "y_label"},
+    "line": COMMON | {"tasks", "x", "panel_rows", "panel_cols", "panel_wrap", "log_y", "x_label", "y_label"},
+    "position_curve": COMMON | {"tasks", "x", "panel_rows", "panel_cols", "panel_wrap", "log_y", "x_label",
+                                "y_label"},
     "heatmap": COMMON | {"tasks", "x", "y", "panel_rows", "panel_cols", "x_label", "y_label", "cmap", "vmin",
                          "vmax", "annotate"},
 }
@@ -108,6 +110,7 @@ class FigureSpec(StrictModel):
     y: str | None = None
     panel_rows: str | None = None
     panel_cols: str | None = None
+    panel_wrap: int | None = Field(default=None, ge=1)
     log_y: bool = False
     x_label: str | None = None
     y_label: str | None = None

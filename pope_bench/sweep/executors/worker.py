@@ -140,7 +140,7 @@ def cell_rows(cell, metrics, status: str, error: str | None, where: dict) -> lis
         "length_ratio": cell.length / cell.entry.train_length, "seed": cell.seed, "status": status,
         **where, "version": __version__, "git_sha": git_sha(),
         "timestamp": datetime.now(timezone.utc).isoformat(timespec="seconds"), "cell_key": cell.key,
-        "train_seed": cell.entry.seed, "group": cell.entry.group,
+        "train_seed": cell.entry.seed, "group": cell.entry.group, "settings": cell.settings,
     }
     if status != "ok":
         return [{**base, "metric": cell.task.main_metric, "value": None, "error": error}]

@@ -49,8 +49,19 @@ class Suite(StrictModel):
     reference_machine: str = ""
     sweeps: list[Sweep] = Field(min_length=1)
 
+    def duration(self, fraction: float = 1.0) -> str:
+        """The measured wall time (of ``fraction`` of the cells) in words — the one place
+        the suite's time is stated: ``list suites`` and ``run`` print it, the README quotes it."""
+        if not self.reference_seconds:
+            return "not measured"
+        return "≈ " + seconds_in_words(self.reference_seconds * fraction)
+
     def task_names(self) -> list[str]:
         return list(dict.fromkeys(t for sweep in self.sweeps for t in sweep.tasks))
+
+
+def seconds_in_words(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
 
 
 def bundled() -> dict[str, Path]:
