@@ -215,7 +215,9 @@ def test_a_table_averages_seeds_and_shows_their_spread(sweeps, registry, tmp_pat
         per_seed = rows.set_index("seed")["value"]
         assert per_seed[0] != per_seed[1]
         assert table.loc[model, "Indirect Indexing"] == pytest.approx((per_seed[0] + per_seed[1]) / 2, rel=1e-12)
-        assert table.loc[model, "Indirect Indexing ±"] == pytest.approx(abs(per_seed[0] - per_seed[1]) / math.sqrt(2))
+        # test re-draws combine their own stderrs as independent estimates: √(se₀² + se₁²)/2
+        se = rows.set_index("seed")["stderr"]
+        assert table.loc[model, "Indirect Indexing ±"] == pytest.approx(math.hypot(se[0], se[1]) / 2)
         assert table.loc[model, "mean (1 of 3 tasks)"] == table.loc[model, "Indirect Indexing"]
     assert "position indexing" not in table.columns
     assert item.notes == ["position indexing: no rows for task position_indexing: run "
@@ -230,7 +232,7 @@ def test_tables_say_what_the_spread_is_and_show_the_baselines(rendered, sweeps):
     out, _, _ = rendered
     table1 = pd.read_csv(out / "table1.csv")
     ours = table1[~table1["model"].isin(["(paper only)", "(baseline)"])].set_index("model")
-    assert set(ours["± is"]) == {"std over 2 test re-draws"}
+    assert set(ours["± is"]) == {"stderr (binomial), 2 test seeds combined"}
     baselines = table1[table1["model"] == "(baseline)"].set_index("method")["Indirect Indexing"]
     frame = load_results([sweeps]).frame
     source = frame[(frame["metric"] == "baseline_source") & (frame["task"] == "indirect_indexing")]["value"]

@@ -2,8 +2,8 @@
 length) or against position inside the window (loss by position, where extrapolation
 breaks). One line per model, or per registry group (checkpoints of one recipe trained
 with different seeds) — colour = method, style = size — with a band whose meaning the
-legend states: ± the std over training seeds (a group), else over test re-draws
-(``--seed``), else ± one stderr of a single row (binomial, window-clustered, …). A spread
+legend states: ± the std over training seeds (a group), else ± one stderr of the rows'
+``stderr_method`` (several test seeds, ``--seed``: their stderrs combined). A spread
 over seeds is drawn hatched and a stderr filled, so a figure that holds both shows which
 is which; :func:`band_kinds` gives the same words to the figure page's caption. The
 trivial baselines the task reports on the same examples (``baseline*`` metrics) are grey
@@ -94,7 +94,9 @@ def _legend(fig, lines: dict, bands: dict, references: dict) -> None:
     legend = {key + (f", band ± {'; '.join(bands[key])}" if bands[key] and not shared else ""): line
               for key, line in lines.items()} | references
     fig.set_figwidth(fig.get_figwidth() + LEGEND_WIDTH)
-    title = f"bands: ± {kinds.pop()}" if shared else "bands: hatched = spread over seeds, filled = stderr"
+    spreads = {k.startswith("std over") for kind in bands.values() for k in kind}
+    title = f"bands: ± {kinds.pop()}" if shared else (
+        "bands: hatched = spread over seeds, filled = stderr" if spreads == {True, False} else "bands: ± as each entry says")
     fig.legend(legend.values(), legend.keys(), fontsize=7, loc="outside right upper", frameon=False,
                title=title, title_fontsize=7)
 

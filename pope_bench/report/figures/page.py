@@ -51,8 +51,9 @@ def _section(item) -> list[str]:
     tasks = ", ".join(sorted(set(rows["task"])))
     lines += [f"What ran: task {tasks} on {models}; lengths {lengths}; seeds {seeds}.", ""]
     if item.errors:  # the legend's / "± is" column's own words, never a caption typed beside them
+        spreads = {e.startswith("std over") for e in item.errors}
         mixed = " (different kinds in one figure: hatched bands are a spread over seeds, filled ones a stderr)" \
-            if item.markdown is None and len(item.errors) > 1 else ""
+            if item.markdown is None and spreads == {True, False} else ""
         lines += [f"±: {'; '.join(item.errors)}{mixed}.", ""]
     commands = item.commands or [_reconstructed(rows)]
     lines += ["Produced by: " + "; ".join(f"`{c}`" for c in commands), ""]

@@ -5,9 +5,8 @@ One row per model in the results — or per registry group, the checkpoints of o
 trained with different seeds — with its method (encoding plus any eval-time scaling) and
 parameter count, one column per task: the mean, ± the spread the ``± is`` column names:
 the std over training seeds when a group has several checkpoints (the paper's "11.16 ±
-2.45" over 3 seeds), else the std over test re-draws (``--seed``: other test examples for
-the same checkpoint), else the row's own standard error with its method (binomial,
-window-clustered, …). The trivial baselines the tasks report on the same examples
+2.45" over 3 seeds), else the rows' own standard error with its method (binomial,
+window-clustered, …), combined over test seeds (``--seed``). The trivial baselines the tasks report on the same examples
 (``baseline*`` metrics: chance, always the source letter, …) follow as rows of their own.
 The paper's numbers sit in separate ``paper: …`` columns, on the rows of the same method,
 each with the model size that produced it; methods only the paper has (e.g. ALiBi) get
