@@ -308,7 +308,8 @@ def figures(
 
       pope-bench figures cp fig2 --to my_specs && pope-bench figures my_specs/fig2.yaml
     """
-    from pope_bench.report.figures import bundled, copy_spec, load_spec, render
+    from pope_bench.report.figures import bundled, copy_spec, load_spec
+    from pope_bench.report.figures import render
 
     names = list(names or [])
     if list_:

@@ -12,7 +12,9 @@ import random
 import pytest
 import torch
 
-from pope_bench import PopeBenchConfig, PopeBenchForCausalLM, results
+from pope_bench import PopeBenchConfig, PopeBenchForCausalLM
+
+from pope_bench.sweep import results
 from pope_bench.data import eval_sets
 from pope_bench.data.corpora import documents
 from pope_bench.data.eval_sets import EvalSet, Item, hellaswag_item, lambada_item, load_eval_set
