@@ -17,6 +17,17 @@ current), so the defaults below are the classes' own.
 - **Recipe** (`pope_bench/training/recipes/*.yaml`, `pope-bench train RECIPE --set section.key=value`).
 - **Figure spec** (`pope_bench/report/figures/specs/*.yaml`, `pope-bench figures cp NAME`).
 - **Encoding fields**: each encoding class's `Fields` (`pope-bench list encodings`).
+- **Suite** (`pope_bench/sweep/suites/*.yaml`, `pope-bench run --suite FILE.yaml`, any `name:`).
+- **Rows and manifests** a results folder holds (`results*.jsonl`, `manifest.json`): checked
+  when `run`, `plot` or `figures` reads a folder, whoever wrote it.
+
+Every one of these files is read the same way (`pope_bench/core/schema.py`): it must be a regular
+file (a named pipe or a device is refused, never waited on), UTF-8, at most 16 MiB (rows
+files 2 GiB), and a YAML file's aliases (`&a` / `*a`) may expand to at most 200,000 values.
+Every command that writes (`run`, `train`, `plot`, `figures`, `training-curves`, `tasks new`)
+checks its output folder before any work — not a file, writable, UTF-8, names within the file
+system's limits — and a disk that fills up or turns read-only mid-command is one line that
+says what was kept (exit 2), so a refused command leaves no new file or folder.
 
 """
 
@@ -30,6 +41,9 @@ def schemas() -> dict:
     from pope_bench.tasks.indexing import IndexingParams
     from pope_bench.tasks.passkey import PasskeyParams
     from pope_bench.tasks.perplexity import PerplexityParams
+    from pope_bench.sweep.manifest import Manifest, RunRecord
+    from pope_bench.sweep.rows import Row
+    from pope_bench.sweep.suites import Suite, Sweep
     from pope_bench.training.recipe import CurriculumStage, DataSection, ModelSection, Recipe, TrainSection
 
     return {
@@ -40,6 +54,7 @@ def schemas() -> dict:
         "frequency_usage params": FrequencyUsageParams, "Recipe": Recipe, "recipe data": DataSection,
         "recipe curriculum stage": CurriculumStage, "recipe model": ModelSection, "recipe train": TrainSection,
         "Figure spec": FigureSpec, "figure table column": Column, "figure paper number": PaperNumber,
+        "Suite": Suite, "suite sweep": Sweep, "Result row": Row, "Manifest": Manifest, "manifest run": RunRecord,
     }
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from pydantic import ConfigDict
+from pydantic import ConfigDict, model_validator
 
 from pope_bench.core.errors import BadInput
 from pope_bench.core.schema import StrictModel, read_bytes, validate
@@ -28,26 +28,28 @@ MAX_ROWS_BYTES = 2 * 2**30
 
 
 class Row(StrictModel):
-    """One row as a rows file holds it: every column of :data:`COLUMNS` (all optional, so
-    rows of older versions read), each of its own JSON type — a row a reader would trip
-    over (a length that is a string, a value that is a list, an unknown column) is a
-    one-line error naming the file and line, not a traceback in a plot."""
+    """One row as a rows file holds it: every column of :data:`COLUMNS`, each of its own
+    JSON type; the cell's identity (model, pe, scaling, train length, task, metric, length,
+    seed, status) is required, as every version wrote it, the rest is optional, and an
+    ``ok`` row has a value. A row a reader would trip over (a length that is a string, a
+    value that is a list, an unknown column, an ok row with no value) is a one-line error
+    naming the file and line, not a traceback in a plot."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
-    model: str | None = None
-    pe: str | None = None
-    scaling: str | None = None
-    train_length: int | None = None
-    task: str | None = None
-    metric: str | None = None
-    length: int | None = None
+    model: str
+    pe: str
+    scaling: str
+    train_length: int
+    task: str
+    metric: str
+    length: int
     length_ratio: float | None = None
     value: float | None = None
     stderr: float | None = None
     n: int | None = None
-    seed: int | None = None
-    status: str | None = None
+    seed: int
+    status: str
     device: str | None = None
     dtype: str | None = None
     elapsed_s: float | None = None
@@ -70,6 +72,12 @@ class Row(StrictModel):
     group: str | None = None
     settings: str | None = None
     clusters: int | None = None
+
+    @model_validator(mode="after")
+    def _ok_has_a_value(self):
+        if self.status == "ok" and self.value is None:
+            raise ValueError("an ok row needs a value (a cell that did not finish has another status)")
+        return self
 
 
 #: the columns of a rows file, in order: the fields of :class:`Row` (their one owner)

@@ -131,7 +131,7 @@ def world(tmp_path_factory, save_tiny_model) -> Path:
     # results folders that must never be rewritten
     corrupt = world / "outs" / "corrupt-rows"
     corrupt.mkdir(parents=True)
-    (corrupt / "results.jsonl").write_text('{"cell_key": "a", "status": "ok"}\nGARBAGE\n{"cell_key": "b"}\n')
+    (corrupt / "results.jsonl").write_text(json.dumps(GOOD_ROW) + '\nGARBAGE\n{"cell_key": "b"}\n')
     for name, text in (("corrupt-manifest", "{nope"), ("list-manifest", "[]")):
         (world / "outs" / name).mkdir()
         (world / "outs" / name / "manifest.json").write_text(text)
@@ -227,6 +227,8 @@ def build_hostile(world: Path, save_tiny_model) -> None:
     rows_folder("manifest-garbage", GOOD_ROW, manifest=b"\xff\xfe garbage")
     rows_folder("manifest-no-runs", GOOD_ROW, manifest={"runz": []})
     rows_folder("only-garbage", raw=b"\x00\x01\x02\n\x03\n")
+    rows_folder("bare-key", {"cell_key": "a"})
+    rows_folder("ok-without-value", {**GOOD_ROW, "value": None})
     pipe_rows = outs / "pipe-rows"
     pipe_rows.mkdir()
     os.mkfifo(pipe_rows / "results.jsonl")
@@ -584,6 +586,9 @@ HOSTILE_CASES = {
     "plot a manifest whose tasks are a list": (plot("manifest-tasks-list"), "runs.0.tasks: Input should be a valid dict"),
     "plot a garbage manifest": (plot("manifest-garbage"), "is not UTF-8"),
     "plot a manifest without runs": (plot("manifest-no-runs"), "not a pope-bench manifest"),
+    "plot a row that is only a key": (plot("bare-key"), "line 1: model is required"),
+    "plot an ok row without a value": (plot("ok-without-value"), "an ok row needs a value"),
+    "figures over an ok row without a value": (figures("ok-without-value"), "an ok row needs a value"),
     "plot rows that are all garbage": (plot("only-garbage"), "line 1 is not a result row"),
     "plot rows that are a pipe": (plot("pipe-rows"), "is not a regular file"),
     "figures over a run id that is a number": (figures("manifest-run-id-number"), "runs.0.run_id: Input should be a valid string"),

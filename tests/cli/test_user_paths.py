@@ -199,3 +199,22 @@ def test_a_listener_that_is_not_ray_is_refused_in_seconds(tiny_registry, tmp_pat
     server.close()
     assert code == 2 and "not as a Ray cluster" in err, err
     assert time.monotonic() - start < 60 and not (tmp_path / "r").exists()
+
+
+def test_a_user_task_replacing_a_built_in_says_so(tiny_registry, tmp_path, cli):
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "perplexity_text.yaml").write_text(yaml.safe_dump({
+        "name": "perplexity_text", "type": "perplexity", "default_lengths": "1x",
+        "params": {"corpus": "kjv", "tokens": 128}}))
+    code, _, err = cli("run", "--checkpoints", tiny_registry, "-m", "rope-tiny", "-t", "perplexity_text",
+                       "--tasks-dir", folder, "--out", tmp_path / "r", "--no-plot")
+    assert code == 0 and f"note: task 'perplexity_text' from {folder / 'perplexity_text.yaml'} replaces the built-in" in err
+    code, _, err = cli("list", "tasks", "--tasks-dir", folder, "--checkpoints", tiny_registry)
+    assert code == 0 and "replaces the built-in one" in err
+
+
+def test_version_option(cli):
+    from pope_bench import __version__
+
+    assert cli("--version") == (0, f"{__version__}\n", "")
