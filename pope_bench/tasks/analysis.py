@@ -90,8 +90,8 @@ class _NativeAnalysis(TaskType):
         return self._native(entry) and super().suits(entry)
 
     def _native(self, entry) -> bool:
-        """Unscaled, with one of the encodings, and not a transformers model (tokenizer hf)."""
-        return entry.pe in self.encodings and not entry.rope_scaling and entry.tokenizer != "hf"
+        """Unscaled, with one of the encodings, and a native checkpoint."""
+        return entry.pe in self.encodings and not entry.rope_scaling and entry.native
 
     def check_model(self, lm) -> None:
         entry = lm.entry
@@ -101,7 +101,7 @@ class _NativeAnalysis(TaskType):
         if entry.rope_scaling:
             raise BadInput(f"task {self.name!r}: {entry.name!r} only rescales {entry.base!r}'s frequencies, "
                            f"which does not change what this task reads; run it on {entry.base!r}")
-        if entry.tokenizer == "hf":
+        if not entry.native:
             raise not_native(self.name, entry.name)
         super().check_model(lm)
         if hasattr(lm, "model"):  # a loaded model, not the runner's pre-load probe

