@@ -34,7 +34,9 @@ says what was kept (exit 2), so a refused command leaves no new file or folder.
 
 def schemas() -> dict:
     from pope_bench.report.figures.specs import Column, FigureSpec, PaperNumber
-    from pope_bench.models.checkpoints import CheckpointSpec, RopeScaling, VariantSpec
+    from pope_bench.data.user_corpus import HubCorpus, LocalCorpus
+    from pope_bench.models.checkpoints import ModelEntry, PypiSource, VariantSpec
+    from pope_bench.core.scaling import Scaling
     from pope_bench.tasks.analysis import FrequencyUsageParams
     from pope_bench.tasks.base import TaskDefinition, TaskParams
     from pope_bench.tasks.downstream import DownstreamParams
@@ -47,8 +49,10 @@ def schemas() -> dict:
     from pope_bench.training.recipe import CurriculumStage, DataSection, ModelSection, Recipe, TrainSection
 
     return {
-        "Registry entry": CheckpointSpec, "Registry variant": VariantSpec, "rope_scaling": RopeScaling,
+        "Registry entry": ModelEntry, "Registry variant": VariantSpec, "rope_scaling": Scaling,
+        "registry pypi source": PypiSource,
         "Task file": TaskDefinition, "Params of every task type": TaskParams, "perplexity params": PerplexityParams,
+        "corpus: your files": LocalCorpus, "corpus: a hub dataset": HubCorpus,
         "indexing params": IndexingParams, "downstream params (last_word_cloze, multiple_choice, minimal_pairs, "
         "candidate_cloze)": DownstreamParams, "passkey params": PasskeyParams,
         "frequency_usage params": FrequencyUsageParams, "Recipe": Recipe, "recipe data": DataSection,

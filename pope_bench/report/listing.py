@@ -34,7 +34,8 @@ def _short_path(path: Path) -> str:
 def models_table(registry: dict) -> Table:
     from pope_bench.models.checkpoints import MAX_LENGTH_RATIO, parameter_count
 
-    table = _table("models", f"max: `max_length:` of the entry, else {MAX_LENGTH_RATIO} × train")
+    table = _table("models", f"max: `max_length:` of the entry, else {MAX_LENGTH_RATIO} × train; "
+                   "+linear/ntk/yarn/dynamic: eval-time RoPE scaling of the base's weights, no fine-tuning")
     for column in ("name", "encoding", "train", "max", "params", "tokens"):
         table.add_column(column, no_wrap=True, justify="right" if column in ("train", "max", "params") else "left")
     table.add_column("source")

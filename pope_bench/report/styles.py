@@ -10,9 +10,8 @@ comes from :func:`family_color`, the one place to take an encoding's declared co
 
 from __future__ import annotations
 
-import re
-
 from pope_bench.core.errors import BadInput
+from pope_bench.core.scaling import Scaling
 
 #: one (line style, grey) per trivial baseline, in declaration order, none like a model's
 #: solid line: ``plot`` and ``figures`` draw baselines with them
@@ -44,12 +43,6 @@ def family_color(pe: str) -> str:
         return "#7f7f7f"
 
 
-def scaling_type(label: str) -> str:
-    """``yarn4`` → ``yarn``, ``linear4`` → ``linear``, ``yarn-auto`` → ``yarn``, ``none``."""
-    match = re.match(r"[a-z]+", str(label))
-    return match.group(0) if match else "none"
-
-
 def shade(color: str, amount: float) -> str:
     """``color`` mixed with white (amount > 0) or black (amount < 0)."""
     from matplotlib.colors import to_hex, to_rgb
@@ -63,7 +56,7 @@ def variant_color(pe: str, scaling) -> str:
     label so ``yarn2`` and ``yarn4`` differ): the same whatever else is drawn."""
     import zlib
 
-    kind = scaling_type(scaling if isinstance(scaling, str) else "none")
+    kind = Scaling.type_of(scaling if isinstance(scaling, str) else "none")
     amount = TYPE_SHADES.get(kind, 0.3)
     if kind != "none":
         amount += 0.1 * (zlib.crc32(str(scaling).encode()) % 3 - 1)
@@ -72,7 +65,7 @@ def variant_color(pe: str, scaling) -> str:
 
 def variant_marks(scaling) -> tuple:
     """(line style, marker) of a scaling variant."""
-    return VARIANT_MARKS.get(scaling_type(scaling if isinstance(scaling, str) else "none"), ("--", "x"))
+    return VARIANT_MARKS.get(Scaling.type_of(scaling if isinstance(scaling, str) else "none"), ("--", "x"))
 
 
 def model_styles(models: list[tuple[str, str, str]]) -> dict[str, dict]:

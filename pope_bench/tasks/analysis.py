@@ -102,7 +102,7 @@ class _NativeAnalysis(TaskType):
         if entry.rope_scaling:
             return (f"task {self.name!r}: {entry.name!r} only rescales {entry.base!r}'s frequencies, "
                     f"which does not change what this task reads; run it on {entry.base!r}")
-        if entry.tokenizer == "hf":  # a transformers model
+        if not entry.native:  # a hub or GGUF model
             return not_native(self.name, entry.name)
         return None if self.any_domain else super().refusal(entry)
 

@@ -19,9 +19,11 @@ from __future__ import annotations
 import random
 from typing import Annotated
 
-from pydantic import Field, PositiveInt
+from pydantic import Field, PositiveInt, model_validator
 
 from pope_bench.data.filler import Filler
+from pope_bench.data.sources import documents_checksum
+from pope_bench.data.user_corpus import HubCorpus, LocalCorpus
 from pope_bench.core.errors import BadInput
 from pope_bench.data.tokenizers import encode_text
 from pope_bench.tasks.base import Metric, TaskParams, TaskType, proportion
@@ -57,6 +59,14 @@ class PasskeyParams(TaskParams):
     trials: PositiveInt = 20
     #: held-out KJV books that make the filler (default: all)
     filler_books: list[str] | None = None
+    #: your own documents as the filler instead: {path: FILE-OR-FOLDER[, text_field: F]} or {hub: ID, …}
+    filler_corpus: LocalCorpus | HubCorpus | None = None
+
+    @model_validator(mode="after")
+    def _one_filler(self):
+        if self.filler_books is not None and self.filler_corpus is not None:
+            raise ValueError("filler_books chooses KJV books; with filler_corpus leave it out")
+        return self
 
 
 class PasskeyTask(TaskType):
@@ -70,6 +80,10 @@ class PasskeyTask(TaskType):
         super().__init__(definition)
         self.depths = self.params.depths
 
+    def data_checksums(self):
+        corpus = self.params.filler_corpus
+        return {corpus.label: documents_checksum(corpus.documents())} if corpus is not None else {}
+
     def trials(self, limit: int | None) -> int:
         return int(limit or self.params.trials)
 
@@ -77,7 +91,7 @@ class PasskeyTask(TaskType):
         return len(self.depths) * self.trials(limit) * length
 
     def examples(self, lm, length, seed, limit) -> Requests:
-        filler = Filler(lm.tokenizer, self.params.filler_books)
+        filler = Filler(lm.tokenizer, self.params.filler_books, self.params.filler_corpus)
         requests, labels = [], []  # each request labelled with the index of its depth
         for i, depth in enumerate(self.depths):
             for t in range(self.trials(limit)):

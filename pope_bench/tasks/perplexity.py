@@ -123,7 +123,7 @@ class PerplexityTask(CorpusDocuments, TaskType):
                            f"({length - 1} scored tokens); raise it or lower the length")
         if not self.documents():
             raise BadInput(f"task {self.name!r}: split {self.params.split!r} of corpus "
-                           f"{self.params.corpus!r} holds no documents; choose another split")
+                           f"{self.corpus_label!r} holds no documents; choose another split")
 
     def windows(self, docs_ids: list[torch.Tensor], length: int):
         """(document index, start, first scored target index) of every window, in document order."""
@@ -138,7 +138,7 @@ class PerplexityTask(CorpusDocuments, TaskType):
         sample of all windows, exactly ``budget`` scored tokens when the documents hold
         that many (the last window drawn is cut short)."""
         candidates = list(self.windows(docs_ids, length))
-        where = f"{self.params.corpus}/{self.params.split}/{self.mode}/{self.stride_at(length)}"
+        where = f"{self.corpus_label}/{self.params.split}/{self.mode}/{self.stride_at(length)}"
         random.Random(f"pope-bench/perplexity/{where}/L={length}/seed={seed}").shuffle(candidates)
         chosen, scored = [], 0
         for index, start, first in candidates:

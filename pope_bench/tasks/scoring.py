@@ -27,14 +27,21 @@ def token_nll(model, input_ids: torch.Tensor, attention_mask: torch.Tensor | Non
     targets = input_ids[:, 1:]
     if _needs_full_forward(model):
         logits = model(input_ids, attention_mask=attention_mask, use_cache=False).logits[:, :-1]
-        return F.cross_entropy(logits.float().transpose(1, 2), targets, reduction="none")
+        return _nll(logits, targets)
     base = getattr(model, model.base_model_prefix)
     hidden = base(input_ids, attention_mask=attention_mask, use_cache=False).last_hidden_state[:, :-1]
     head = model.get_output_embeddings()
     out = torch.empty(targets.shape, dtype=torch.float32, device=input_ids.device)
     for start in range(0, hidden.shape[1], HEAD_CHUNK):
         stop = start + HEAD_CHUNK
-        logits = head(hidden[:, start:stop]).float()
-        out[:, start:stop] = F.cross_entropy(logits.transpose(1, 2), targets[:, start:stop], reduction="none")
+        out[:, start:stop] = _nll(head(hidden[:, start:stop]), targets[:, start:stop])
     return out
+
+
+def _nll(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy over a contiguous (N, V) view: on the (batch, V, length) transpose
+    that ``F.cross_entropy`` takes for sequences, its log-softmax strides across the
+    vocabulary and ran ≈ 5× slower on the CPU at a 50k vocabulary."""
+    flat = logits.float().reshape(-1, logits.shape[-1])
+    return F.cross_entropy(flat, targets.reshape(-1), reduction="none").view(targets.shape)
 

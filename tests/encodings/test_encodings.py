@@ -207,19 +207,19 @@ def hf_rope(head_dim, heads, max_pos, rope_parameters, q, k, positions):
 HF_CASES = [
     # (our scaling, transformers rope_parameters, transformers max_position_embeddings)
     (None, {"rope_type": "default", "rope_theta": BASE}, 64),
-    (Scaling("linear", 4.0, 64), {"rope_type": "linear", "rope_theta": BASE, "factor": 4.0}, 64),
+    (Scaling(type="linear", factor=4.0, original_length=64), {"rope_type": "linear", "rope_theta": BASE, "factor": 4.0}, 64),
     (
-        Scaling("yarn", 4.0, 64),
+        Scaling(type="yarn", factor=4.0, original_length=64),
         {"rope_type": "yarn", "rope_theta": BASE, "factor": 4.0, "original_max_position_embeddings": 64},
         256,
     ),
     (
-        Scaling("yarn", 8.0, 32),
+        Scaling(type="yarn", factor=8.0, original_length=32),
         {"rope_type": "yarn", "rope_theta": BASE, "factor": 8.0, "original_max_position_embeddings": 32},
         256,
     ),
     # dynamic NTK: transformers' original length is max_position_embeddings
-    (Scaling("dynamic", 2.0, 32), {"rope_type": "dynamic", "rope_theta": BASE, "factor": 2.0}, 32),
+    (Scaling(type="dynamic", factor=2.0, original_length=32), {"rope_type": "dynamic", "rope_theta": BASE, "factor": 2.0}, 32),
 ]
 
 
@@ -261,7 +261,7 @@ def test_rope_yarn_attention_factor_matches_transformers():
         rope_parameters={"rope_type": "yarn", "rope_theta": BASE, "factor": 4.0, "original_max_position_embeddings": 64},
     )
     rotary = LlamaRotaryEmbedding(config)
-    enc = RoPE(32, 2, BASE, Scaling("yarn", 4.0, 64))
+    enc = RoPE(32, 2, BASE, Scaling(type="yarn", factor=4.0, original_length=64))
     assert enc.attention_factor == pytest.approx(rotary.attention_scaling, rel=1e-12)
     assert enc.attention_factor == pytest.approx(0.1 * math.log(4.0) + 1.0, rel=1e-12)
     torch.testing.assert_close(enc.static_inv_freq.float(), rotary.inv_freq, rtol=1e-6, atol=0)
@@ -274,14 +274,14 @@ def test_rope_ntk_is_base_rescale(head_dim, factor):
     heads, length = 2, 50
     new_base = BASE * factor ** (head_dim / (head_dim - 2))
     want_freq = new_base ** (-torch.arange(0, head_dim, 2, dtype=torch.float64) / head_dim)
-    freq, attention_factor = scaled_inv_freq(head_dim, BASE, Scaling("ntk", factor, 32))
+    freq, attention_factor = scaled_inv_freq(head_dim, BASE, Scaling(type="ntk", factor=factor, original_length=32))
     assert attention_factor == 1.0
     torch.testing.assert_close(freq, want_freq, rtol=1e-14, atol=0)
 
     q = torch.randn(1, heads, length, head_dim, dtype=torch.float64)
     k = torch.randn(1, heads, length, head_dim, dtype=torch.float64)
     pos = torch.arange(length)
-    ntk = RoPE(head_dim, heads, BASE, Scaling("ntk", factor, 32))
+    ntk = RoPE(head_dim, heads, BASE, Scaling(type="ntk", factor=factor, original_length=32))
     rebased = RoPE(head_dim, heads, new_base)
     got, want = scores(ntk, q, k, pos, pos), scores(rebased, q, k, pos, pos)
     assert (got - want).abs().max().item() < 1e-10
@@ -293,7 +293,7 @@ def test_rope_ntk_is_base_rescale(head_dim, factor):
 
 def test_rope_dynamic_below_original_length_is_unscaled():
     torch.manual_seed(6)
-    enc = RoPE(16, 2, BASE, Scaling("dynamic", 4.0, 64))
+    enc = RoPE(16, 2, BASE, Scaling(type="dynamic", factor=4.0, original_length=64))
     plain = RoPE(16, 2, BASE)
     q = torch.randn(1, 2, 64, 16, dtype=torch.float64)
     pos = torch.arange(64)
@@ -360,10 +360,10 @@ def _encodings(d, heads):
     pope = build_encoding("pope", d, heads, delta_init="uniform").double()
     return {
         "rope": build_encoding("rope", d, heads).double(),
-        "rope_linear": RoPE(d, heads, BASE, Scaling("linear", 4.0, 16)).double(),
-        "rope_yarn": RoPE(d, heads, BASE, Scaling("yarn", 4.0, 16)).double(),
+        "rope_linear": RoPE(d, heads, BASE, Scaling(type="linear", factor=4.0, original_length=16)).double(),
+        "rope_yarn": RoPE(d, heads, BASE, Scaling(type="yarn", factor=4.0, original_length=16)).double(),
         "pope": pope,
-        "pope_yarn": PoPE(d, heads, BASE, "uniform", Scaling("yarn", 4.0, 16)).double(),
+        "pope_yarn": PoPE(d, heads, BASE, "uniform", Scaling(type="yarn", factor=4.0, original_length=16)).double(),
     }
 
 
@@ -523,33 +523,33 @@ def test_unknown_delta_init():
 
 def test_nope_rejects_scaling():
     with pytest.raises(BadInput, match="nope"):
-        build_encoding("nope", 8, 2, scaling=Scaling("linear", 2.0, 16))
+        build_encoding("nope", 8, 2, scaling=Scaling(type="linear", factor=2.0, original_length=16))
 
 
 @pytest.mark.parametrize("factor", [1, 1.0, 0.5, 0, -3, "abc", None, float("nan"), float("inf")])
 def test_scaling_bad_factor(factor):
     spec = {"type": "yarn"} if factor is None else {"type": "yarn", "factor": factor}
     with pytest.raises(BadInput, match="factor"):
-        Scaling.from_dict(spec, 128)
+        Scaling.parse(spec, 128)
 
 
 @pytest.mark.parametrize("kind", ["foo", None, "longrope"])
 def test_scaling_unknown_type(kind):
     spec = {"factor": 4} if kind is None else {"type": kind, "factor": 4}
     with pytest.raises(BadInput, match="type"):
-        Scaling.from_dict(spec, 128)
+        Scaling.parse(spec, 128)
 
 
 @pytest.mark.parametrize("spec", ["yarn", ["yarn", 4], ("linear", 2), 4.0])
 def test_scaling_not_a_mapping(spec):
     with pytest.raises(BadInput, match="rope_scaling"):
-        Scaling.from_dict(spec, 128)
+        Scaling.parse(spec, 128)
 
 
 def test_scaling_from_dict_good():
-    s = Scaling.from_dict({"type": "yarn", "factor": 4}, 128)
-    assert s == Scaling("yarn", 4.0, 128)
-    s = Scaling.from_dict({"rope_type": "linear", "factor": "2.5", "original_max_position_embeddings": 64}, 128)
+    s = Scaling.parse({"type": "yarn", "factor": 4}, 128)
+    assert s == Scaling(type="yarn", factor=4.0, original_length=128)
+    s = Scaling.parse({"rope_type": "linear", "factor": "2.5", "original_max_position_embeddings": 64}, 128)
     assert (s.type, s.factor, s.original_length) == ("linear", 2.5, 64)
-    assert Scaling.from_dict(None, 128) is None and Scaling.from_dict({}, 128) is None
-    assert Scaling.from_dict(s.to_dict(), 999) == s
+    assert Scaling.parse(None, 128) is None and Scaling.parse({}, 128) is None
+    assert Scaling.parse(s.spec(), 999) == s

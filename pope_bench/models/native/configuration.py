@@ -100,7 +100,7 @@ class PopeBenchConfig(PretrainedConfig):
         return self.hidden_size // self.num_attention_heads
 
     def scaling(self) -> Scaling | None:
-        return Scaling.from_dict(self.pe_scaling, self.train_length)
+        return Scaling.parse(self.pe_scaling, self.train_length)
 
     @property
     def scaling_label(self) -> str:

@@ -109,7 +109,7 @@ class PopeBenchForCausalLM(PopeBenchPreTrainedModel, GenerationMixin):
     def set_pe_scaling(self, spec: dict | None) -> None:
         """Apply (or remove, with None) an eval-time scaling rule such as
         ``{"type": "yarn", "factor": 4}`` to every layer; the weights stay as they are."""
-        scaling = Scaling.from_dict(spec, self.config.train_length)  # validates before any change
+        scaling = Scaling.parse(spec, self.config.train_length)  # validates before any change
         check_scaling(self.config.pe, scaling)
         self.config.pe_scaling = spec
         for block in self.model.layers:
