@@ -24,9 +24,14 @@ import torch
 from pope_bench import PopeBenchConfig, PopeBenchForCausalLM
 from pope_bench.data.eval_sets import load_eval_set
 from pope_bench.data.filler import Filler
-from pope_bench.encodings import PoPE
-from pope_bench.tasks.downstream import ContextChoices, encode_item, lengthen, score_examples
 from pope_bench.data.tokenizers import ByteTokenizer
+from pope_bench.encodings import PoPE
+from pope_bench.tasks.downstream import (
+    ContextChoices,
+    encode_item,
+    lengthen,
+    score_examples,
+)
 
 
 @torch.no_grad()

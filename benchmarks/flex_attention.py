@@ -45,7 +45,10 @@ def measure(path: str, length: int, device: str, repeats: int) -> dict:
     from torch.nn.attention.flex_attention import create_block_mask, flex_attention
 
     from pope_bench.encodings.alibi import ALiBi
-    from pope_bench.models.native.attention import biased_causal_attention, causal_attention
+    from pope_bench.models.native.attention import (
+        biased_causal_attention,
+        causal_attention,
+    )
 
     torch.manual_seed(0)
     pe = path.split("-")[0]

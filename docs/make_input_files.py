@@ -33,20 +33,26 @@ says what was kept (exit 2), so a refused command leaves no new file or folder.
 
 
 def schemas() -> dict:
-    from pope_bench.report.figures.specs import Column, FigureSpec, PaperNumber
+    from pope_bench.core.scaling import Scaling
     from pope_bench.data.user_corpus import HubCorpus, LocalCorpus
     from pope_bench.models.checkpoints import ModelEntry, PypiSource, VariantSpec
-    from pope_bench.core.scaling import Scaling
+    from pope_bench.report.figures.specs import Column, FigureSpec, PaperNumber
+    from pope_bench.sweep.manifest import Manifest, RunRecord
+    from pope_bench.sweep.rows import Row
+    from pope_bench.sweep.suites import Suite, Sweep
     from pope_bench.tasks.analysis import FrequencyUsageParams
     from pope_bench.tasks.base import TaskDefinition, TaskParams
     from pope_bench.tasks.downstream import DownstreamParams
     from pope_bench.tasks.indexing import IndexingParams
     from pope_bench.tasks.passkey import PasskeyParams
     from pope_bench.tasks.perplexity import PerplexityParams
-    from pope_bench.sweep.manifest import Manifest, RunRecord
-    from pope_bench.sweep.rows import Row
-    from pope_bench.sweep.suites import Suite, Sweep
-    from pope_bench.training.recipe import CurriculumStage, DataSection, ModelSection, Recipe, TrainSection
+    from pope_bench.training.recipe import (
+        CurriculumStage,
+        DataSection,
+        ModelSection,
+        Recipe,
+        TrainSection,
+    )
 
     return {
         "Registry entry": ModelEntry, "Registry variant": VariantSpec, "rope_scaling": Scaling,

@@ -174,10 +174,9 @@ def run(
     """
     from rich.console import Console
 
+    from pope_bench.report.effective_length import check_threshold
     from pope_bench.sweep.runner import RunOptions
     from pope_bench.sweep.runner import run as run_sweep
-
-    from pope_bench.report.effective_length import check_threshold
 
     check_threshold(threshold)
     if limit is not None and not 1 <= limit <= MAX_LIMIT:
@@ -245,7 +244,8 @@ def train(
       pope-bench train indexing-paper --pe pope --out runs/dry --dry-run
     """
     from pope_bench.encodings import get_encoding
-    from pope_bench.training.recipe import dry_run as shrink, load_recipe
+    from pope_bench.training.recipe import dry_run as shrink
+    from pope_bench.training.recipe import load_recipe
     from pope_bench.training.trainer import train as run_training
 
     get_encoding(pe)
@@ -378,8 +378,7 @@ def figures(
 
       pope-bench figures cp fig2 --to my_specs && pope-bench figures my_specs/fig2.yaml
     """
-    from pope_bench.report.figures import bundled, copy_spec, load_spec
-    from pope_bench.report.figures import render
+    from pope_bench.report.figures import bundled, copy_spec, load_spec, render
 
     names = list(names or [])
     if list_:
@@ -415,8 +414,8 @@ def list_models(checkpoints: CheckpointsOpt = None):
     """
     from rich.console import Console
 
-    from pope_bench.report.listing import models_table
     from pope_bench.models.checkpoints import load_registry
+    from pope_bench.report.listing import models_table
 
     Console().print(models_table(load_registry(checkpoints or default_registry())))
 
@@ -469,8 +468,8 @@ def list_tasks(tasks_dir: TasksDirOpt = [], checkpoints: CheckpointsOpt = None):
     """
     from rich.console import Console
 
-    from pope_bench.report.listing import tasks_table
     from pope_bench.models.checkpoints import load_registry
+    from pope_bench.report.listing import tasks_table
     from pope_bench.tasks.registry import discover
 
     found = discover(tasks_dir)

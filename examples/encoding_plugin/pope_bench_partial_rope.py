@@ -16,9 +16,14 @@ from __future__ import annotations
 import torch
 from pydantic import Field
 
-from pope_bench.encodings import FrequencyFields, RotaryFrequencies, Scaling, register_encoding
-from pope_bench.encodings.rope import rotate_half
 from pope_bench.core.errors import BadInput
+from pope_bench.encodings import (
+    FrequencyFields,
+    RotaryFrequencies,
+    Scaling,
+    register_encoding,
+)
+from pope_bench.encodings.rope import rotate_half
 
 
 class PartialRoPEFields(FrequencyFields):

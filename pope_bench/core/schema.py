@@ -18,10 +18,9 @@ import stat
 import types
 import typing
 from pathlib import Path
-
-import yaml
 from typing import Annotated
 
+import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
 
 from pope_bench.core.errors import BadInput, closest

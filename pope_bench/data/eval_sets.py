@@ -24,7 +24,6 @@ from pope_bench.data import olmo_eval
 from pope_bench.data.eval_items import EvalSet, Item, interleave_groups
 from pope_bench.data.hub import hub_reachable, load_hub_dataset, require_hub
 
-
 # ---- lm-eval's preprocessing (lm_eval/tasks/<task>/*.yaml and utils.py) --------------------
 
 

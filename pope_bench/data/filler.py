@@ -13,8 +13,8 @@ import random
 from functools import cached_property
 
 from pope_bench.core.errors import BadInput
-from pope_bench.data.tokenizers import encode_text
 from pope_bench.data.corpora import documents
+from pope_bench.data.tokenizers import encode_text
 
 
 def boundary_tokens(tokenizer) -> list[int]:

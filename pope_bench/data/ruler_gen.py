@@ -38,8 +38,8 @@ from dataclasses import dataclass, field
 from functools import cache, cached_property
 
 from pope_bench.core.errors import BadInput
-from pope_bench.data.tokenizers import encode_text
 from pope_bench.data.corpora import documents
+from pope_bench.data.tokenizers import encode_text
 
 #: RULER's repeated "noise" haystack sentence
 NOISE = "The grass is green. The sky is blue. The sun is yellow. Here we go. There and back again."

@@ -13,10 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from itertools import accumulate
 
-from pope_bench.data.dna import Dna6Tokenizer
-from pope_bench.data.music import JsbTokenizer
 from pope_bench.core.errors import BadInput, closest
+from pope_bench.data.dna import Dna6Tokenizer
 from pope_bench.data.gpt2_tokenizer import gpt2_tokenizer
+from pope_bench.data.music import JsbTokenizer
 
 
 @dataclass(frozen=True)

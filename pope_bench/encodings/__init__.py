@@ -5,7 +5,12 @@ Layer rule: ``encodings`` may import ``core`` only."""
 
 from __future__ import annotations
 
-from pope_bench.encodings.base import FrequencyFields, NoFields, PositionalEncoding, RotaryFrequencies
+from pope_bench.encodings.base import (
+    FrequencyFields,
+    NoFields,
+    PositionalEncoding,
+    RotaryFrequencies,
+)
 from pope_bench.encodings.frequencies import SCALING_TYPES, Scaling
 from pope_bench.encodings.nope import NoPE
 from pope_bench.encodings.pope import DELTA_INITS, PoPE
@@ -19,8 +24,8 @@ from pope_bench.encodings.registry import (
     get_encoding,
     origin,
     parse_fields,
-    reload,
     register_encoding,
+    reload,
 )
 from pope_bench.encodings.rope import RoPE
 

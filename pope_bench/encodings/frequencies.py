@@ -18,7 +18,10 @@ import math
 
 import torch
 
-from pope_bench.core.scaling import SCALING_TYPES, Scaling  # noqa: F401  (re-exported: the rule's one type)
+from pope_bench.core.scaling import (  # noqa: F401  (re-exported: the rule's one type)
+    SCALING_TYPES,
+    Scaling,
+)
 
 
 def base_inv_freq(dim: int, base: float, dtype=torch.float64) -> torch.Tensor:

@@ -28,12 +28,19 @@ import json
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import ConfigDict, Field, NonNegativeInt, PositiveInt, StrictBool, model_validator
+from pydantic import (
+    ConfigDict,
+    Field,
+    NonNegativeInt,
+    PositiveInt,
+    StrictBool,
+    model_validator,
+)
 
-from pope_bench.data.packages import PypiFile
 from pope_bench.core.errors import BadInput, closest
 from pope_bench.core.scaling import Scaling
 from pope_bench.core.schema import StrictModel, check_identifier, read_yaml, validate
+from pope_bench.data.packages import PypiFile
 
 #: Longest length relative to the train length that a sweep may ask for: far beyond any
 #: extrapolation regime anyone reports (the paper goes to 10×), and the point past which

@@ -22,8 +22,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from pope_bench.data.packages import cache_dir, sha256_of
 from pope_bench.core.errors import BadInput
+from pope_bench.data.packages import cache_dir, sha256_of
 
 MAGIC = b"GGUF"
 

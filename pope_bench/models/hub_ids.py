@@ -15,8 +15,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from pope_bench.data.hub import hub_endpoint, hub_offline, hub_reachable
 from pope_bench.core.errors import BadInput, closest
+from pope_bench.data.hub import hub_endpoint, hub_offline, hub_reachable
 
 #: config.json keys that hold the context length, by architecture family
 CONTEXT_KEYS = ("max_position_embeddings", "n_positions", "n_ctx", "seq_length")

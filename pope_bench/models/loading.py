@@ -9,8 +9,8 @@ beside an ``ok`` row. ``trust_remote_code`` is passed only when the entry asks f
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import torch

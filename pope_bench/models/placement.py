@@ -22,7 +22,6 @@ if TYPE_CHECKING:
 
 import importlib
 
-
 from pope_bench.core.errors import BadInput
 from pope_bench.models.checkpoints import ModelEntry
 

@@ -28,14 +28,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from pope_bench.report.effective_length import DEFAULT_THRESHOLD
-from pope_bench.report.declared_metrics import TaskMetrics, declared_metrics, for_task
-from pope_bench.report.errorbars import DEFAULT, combine, factor, meaning
 from pope_bench.core.errors import BadInput
+from pope_bench.report.declared_metrics import TaskMetrics, declared_metrics, for_task
+from pope_bench.report.effective_length import DEFAULT_THRESHOLD
+from pope_bench.report.errorbars import DEFAULT, combine, factor, meaning
 from pope_bench.report.figure_files import save_figure
-from pope_bench.sweep.results import headline, load
 from pope_bench.report.styles import BASELINE_STYLES, model_styles
 from pope_bench.report.table import requested_order
+from pope_bench.sweep.results import headline, load
 
 #: a curve whose minimum exceeds this many times the others' maximum is drawn off scale
 OFF_SCALE_RATIO = 2.0

@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from pope_bench.core.errors import BadInput
 from pope_bench.report.declared_metrics import TaskMetrics, for_task
 from pope_bench.report.errorbars import DEFAULT, combine, factor, meaning
-from pope_bench.core.errors import BadInput
 from pope_bench.sweep.results import headline
 from pope_bench.tasks.base import MetricSpec
 

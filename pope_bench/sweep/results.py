@@ -29,7 +29,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from pope_bench.sweep.rows import COLUMNS, CURVE_COLUMNS, ROW_KEY, folder_lock, parse_row, read_rows, rows_file
+from pope_bench.sweep.rows import (
+    COLUMNS,
+    CURVE_COLUMNS,
+    ROW_KEY,
+    folder_lock,
+    parse_row,
+    read_rows,
+    rows_file,
+)
+
 
 def headline(frame: pd.DataFrame) -> pd.DataFrame:
     """The rows that are a cell's headline numbers (no curve or map index)."""

@@ -13,7 +13,6 @@ from pydantic import ConfigDict, model_validator
 from pope_bench.core.errors import BadInput
 from pope_bench.core.schema import StrictModel, read_bytes, validate
 
-
 RESULTS_FILE = "results.jsonl"
 SHARD_FILES = "results.shard-*-of-*.jsonl"
 #: what identifies one row: a cell's metric, at one curve point (position, depth, layer, frequency, head)

@@ -21,16 +21,23 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from pope_bench.core.errors import BadInput
+from pope_bench.core.output_places import check_output_dir
+from pope_bench.models.checkpoints import (
+    ModelEntry,
+    check_encoding,
+    check_native_entry,
+    entry_for,
+    is_native,
+    load_registry,
+    read_config,
+)
+from pope_bench.models.identity import weights_fingerprint
+from pope_bench.models.placement import check_placement, check_splittable
 from pope_bench.sweep.executors import make_executor
 from pope_bench.sweep.executors.worker import Settings
 from pope_bench.sweep.lengths import parse_lengths, resolve_lengths
 from pope_bench.sweep.manifest import read_manifest, record_run
-from pope_bench.core.output_places import check_output_dir
 from pope_bench.sweep.progress import CellReport, sweep_progress
-from pope_bench.models.checkpoints import (ModelEntry, check_encoding, check_native_entry, entry_for, is_native,
-                                           load_registry, read_config)
-from pope_bench.models.identity import weights_fingerprint
-from pope_bench.models.placement import check_placement, check_splittable
 from pope_bench.sweep.settings import check_one_experiment, drop_cells, settings_facts
 from pope_bench.sweep.shards import parse_shard, select
 from pope_bench.sweep.suites import Reference, seconds_in_words, sweeps_for

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 
 from pope_bench.core.errors import BadInput
 
-
 #: the most shards a sweep may be cut into: more than any scheduler's array
 MAX_SHARDS = 100_000
 

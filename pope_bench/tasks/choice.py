@@ -11,7 +11,12 @@ example's choices (both accuracies share it).
 from __future__ import annotations
 
 from pope_bench.tasks.base import CHANCE, Metric, proportion
-from pope_bench.tasks.downstream import DownstreamTask, argmax_first, chance_level, mean_stderr
+from pope_bench.tasks.downstream import (
+    DownstreamTask,
+    argmax_first,
+    chance_level,
+    mean_stderr,
+)
 
 
 class MultipleChoiceTask(DownstreamTask):

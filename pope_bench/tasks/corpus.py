@@ -10,9 +10,9 @@ from typing import Annotated, Literal
 
 from pydantic import Discriminator, Tag, field_validator
 
+from pope_bench.core.schema import loader_check
 from pope_bench.data.sources import documents_checksum, load_documents
 from pope_bench.data.user_corpus import HubCorpus, LocalCorpus
-from pope_bench.core.schema import loader_check
 from pope_bench.tasks.base import TaskParams
 
 

@@ -36,13 +36,20 @@ from typing import ClassVar, Literal
 
 from pydantic import PositiveInt
 
+from pope_bench.core.errors import BadInput
+from pope_bench.core.lazy_torch import lazy_module, no_grad
 from pope_bench.data.eval_items import EvalSet, Item
 from pope_bench.data.eval_sets import load_eval_set
 from pope_bench.data.filler import Filler
-from pope_bench.core.errors import BadInput
-from pope_bench.core.lazy_torch import lazy_module, no_grad
 from pope_bench.data.tokenizers import encode_text
-from pope_bench.tasks.base import CHANCE, Metric, TaskParams, TaskType, binomial, proportion
+from pope_bench.tasks.base import (
+    CHANCE,
+    Metric,
+    TaskParams,
+    TaskType,
+    binomial,
+    proportion,
+)
 
 torch = lazy_module("torch")
 

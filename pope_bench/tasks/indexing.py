@@ -64,7 +64,14 @@ from pydantic import NonNegativeInt, PositiveInt, model_validator
 from pope_bench.core.errors import BadInput
 from pope_bench.core.lazy_torch import lazy_module, no_grad
 from pope_bench.data.tokenizers import LETTERS, encode_text, get_tokenizer
-from pope_bench.tasks.base import Metric, TaskParams, TaskType, binomial, lower_better, proportion
+from pope_bench.tasks.base import (
+    Metric,
+    TaskParams,
+    TaskType,
+    binomial,
+    lower_better,
+    proportion,
+)
 
 torch = lazy_module("torch")
 F = lazy_module("torch.nn.functional")

@@ -21,11 +21,11 @@ from typing import Annotated
 
 from pydantic import Field, PositiveInt, model_validator
 
+from pope_bench.core.errors import BadInput
 from pope_bench.data.filler import Filler
 from pope_bench.data.sources import documents_checksum
-from pope_bench.data.user_corpus import HubCorpus, LocalCorpus
-from pope_bench.core.errors import BadInput
 from pope_bench.data.tokenizers import encode_text
+from pope_bench.data.user_corpus import HubCorpus, LocalCorpus
 from pope_bench.tasks.base import Metric, TaskParams, TaskType, proportion
 from pope_bench.tasks.downstream import ContextChoices, Requests, mean_stderr
 

@@ -46,9 +46,9 @@ from pope_bench.core.errors import BadInput
 from pope_bench.core.lazy_torch import lazy_module
 from pope_bench.data.tokenizers import encode_with_byte_ends
 from pope_bench.tasks.base import Metric, TaskType, lower_better
-from pope_bench.tasks.window_stderr import ratio_stderr
 from pope_bench.tasks.corpus import CorpusDocuments, CorpusParams
 from pope_bench.tasks.scoring import token_nll
+from pope_bench.tasks.window_stderr import ratio_stderr
 
 torch = lazy_module("torch")
 F = lazy_module("torch.nn.functional")

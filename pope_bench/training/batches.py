@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import torch
 
-from pope_bench.data.sources import load_documents
 from pope_bench.core.errors import BadInput
+from pope_bench.data.sources import load_documents
 from pope_bench.data.tokenizers import get_tokenizer
 from pope_bench.training.recipe import queries_per_string
 

@@ -13,11 +13,26 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import (BaseModel, ConfigDict, Field, NonNegativeFloat, NonNegativeInt, PositiveFloat, PositiveInt,
-                      field_validator, model_validator)
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    NonNegativeFloat,
+    NonNegativeInt,
+    PositiveFloat,
+    PositiveInt,
+    field_validator,
+    model_validator,
+)
 
 from pope_bench.core.errors import BadInput, closest
-from pope_bench.core.schema import Identifier, StrictModel, loader_check, read_yaml, validate
+from pope_bench.core.schema import (
+    Identifier,
+    StrictModel,
+    loader_check,
+    read_yaml,
+    validate,
+)
 
 Fraction = Annotated[float, Field(ge=0.0, lt=1.0)]
 

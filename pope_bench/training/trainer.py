@@ -23,12 +23,18 @@ import torch
 import yaml
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-from pope_bench.encodings import field_owners
 from pope_bench.core.errors import BadInput
+from pope_bench.encodings import field_owners
 from pope_bench.models.native import PopeBenchConfig, PopeBenchForCausalLM
 from pope_bench.training.batches import held_out_source, training_stages
 from pope_bench.training.recipe import queries_per_string
-from pope_bench.training.state import STATE_FILE, TrainState, load_state, peek_state, save_state
+from pope_bench.training.state import (
+    STATE_FILE,
+    TrainState,
+    load_state,
+    peek_state,
+    save_state,
+)
 
 
 def lr_at(step: int, train: dict) -> float:

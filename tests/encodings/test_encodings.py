@@ -12,9 +12,9 @@ import random
 import pytest
 import torch
 
+from pope_bench.core.errors import BadInput
 from pope_bench.encodings import NoPE, PoPE, RoPE, Scaling, build_encoding
 from pope_bench.encodings.frequencies import scaled_inv_freq
-from pope_bench.core.errors import BadInput
 
 TWO_PI = 2 * math.pi
 BASE = 10_000.0
@@ -190,7 +190,10 @@ def test_nope_scores_are_plain_dot_products():
 
 def hf_rope(head_dim, heads, max_pos, rope_parameters, q, k, positions):
     from transformers import LlamaConfig
-    from transformers.models.llama.modeling_llama import LlamaRotaryEmbedding, apply_rotary_pos_emb
+    from transformers.models.llama.modeling_llama import (
+        LlamaRotaryEmbedding,
+        apply_rotary_pos_emb,
+    )
 
     config = LlamaConfig(
         hidden_size=head_dim * heads,

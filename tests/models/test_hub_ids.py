@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from pope_bench.data.hub import hub_reachable
 from pope_bench.core.errors import BadInput
+from pope_bench.data.hub import hub_reachable
 from pope_bench.models.checkpoints import entry_for
 from pope_bench.models.hub_ids import parse_hub_id
 

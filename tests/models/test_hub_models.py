@@ -7,9 +7,9 @@ import pytest
 import torch
 import yaml
 
-from pope_bench.sweep import results
 from pope_bench.models.checkpoints import entry_for, load_registry
 from pope_bench.models.loading import hf_scaling_parameters, load_model
+from pope_bench.sweep import results
 from pope_bench.sweep.runner import RunOptions, run
 from pope_bench.tasks.starter import write_starter
 

@@ -13,8 +13,8 @@ from transformers.cache_utils import DynamicCache
 
 import pope_bench  # noqa: F401  (registers the Auto classes)
 from pope_bench import PopeBenchConfig, PopeBenchForCausalLM
-from pope_bench.encodings import PoPE
 from pope_bench.core.errors import BadInput
+from pope_bench.encodings import PoPE
 from pope_bench.models.native.attention import causal_attention
 
 VOCAB = 61

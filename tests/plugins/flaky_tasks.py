@@ -4,7 +4,6 @@ produces NaN, and one whose process is killed mid-cell. All are real TaskType pl
 loaded the way a user's are."""
 
 import torch
-
 from pydantic import PositiveInt
 
 from pope_bench.tasks.base import Metric, TaskParams, TaskType

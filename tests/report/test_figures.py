@@ -20,14 +20,19 @@ from nbclient import NotebookClient
 from typer.testing import CliRunner
 
 from pope_bench import PopeBenchConfig, PopeBenchForCausalLM
-from pope_bench.sweep import results
 from pope_bench.cli import app
-from pope_bench.data.corpora import documents
 from pope_bench.core.errors import BadInput
-from pope_bench.report.figures import MissingRows, copy_spec, load_results, load_spec
-from pope_bench.report.figures import render
-from pope_bench.sweep.runner import RunOptions, run
+from pope_bench.data.corpora import documents
 from pope_bench.data.tokenizers import CHARS
+from pope_bench.report.figures import (
+    MissingRows,
+    copy_spec,
+    load_results,
+    load_spec,
+    render,
+)
+from pope_bench.sweep import results
+from pope_bench.sweep.runner import RunOptions, run
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "paper_figures.ipynb"
 SIZES = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2)

@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from pope_bench.sweep import results, rows
 from pope_bench.core.errors import BadInput
+from pope_bench.sweep import results, rows
 from pope_bench.sweep.runner import RunOptions, plan, run
 from pope_bench.tasks.registry import discover
 

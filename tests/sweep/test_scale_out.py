@@ -14,10 +14,16 @@ import pytest
 import yaml
 
 import pope_bench
-from pope_bench.sweep import results, rows
 from pope_bench.core.errors import BadInput
+from pope_bench.sweep import results, rows
 from pope_bench.sweep.runner import RunOptions, plan, run
-from pope_bench.sweep.shards import Shard, balanced_split, cell_cost, parse_shard, select
+from pope_bench.sweep.shards import (
+    Shard,
+    balanced_split,
+    cell_cost,
+    parse_shard,
+    select,
+)
 
 PLUGINS = Path(__file__).resolve().parents[1] / "plugins"
 ROOT = Path(pope_bench.__file__).resolve().parent.parent

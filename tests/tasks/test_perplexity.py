@@ -5,11 +5,10 @@ from the bytes tokens cover (GPT-2's tokenizer on non-ASCII text), and bad input
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import math
 import sys
 from collections import Counter
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,15 +17,13 @@ import yaml
 
 from pope_bench import PopeBenchConfig, PopeBenchForCausalLM
 from pope_bench.cli import main
+from pope_bench.data.gpt2_tokenizer import gpt2_tokenizer
+from pope_bench.data.tokenizers import ByteTokenizer, encode_with_byte_ends
 from pope_bench.models.checkpoints import ModelEntry
 from pope_bench.models.loading import LoadedModel
 from pope_bench.tasks.base import TaskDefinition
 from pope_bench.tasks.perplexity import PerplexityTask
 from pope_bench.tasks.window_stderr import ratio_stderr
-from pope_bench.data.gpt2_tokenizer import gpt2_tokenizer
-from pope_bench.data.tokenizers import ByteTokenizer, encode_with_byte_ends
-
-
 
 #: the model every test here scores: random weights, bytes, 32 positions of training length
 TINY = dict(vocab_size=256, hidden_size=32, num_hidden_layers=2, num_attention_heads=2, train_length=32)

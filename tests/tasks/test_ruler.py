@@ -9,13 +9,18 @@ import random
 import pandas as pd
 import pytest
 
-from pope_bench.data import ruler_gen as gen
-from pope_bench.report.effective_length import effective_lengths
 from pope_bench.core.errors import BadInput
+from pope_bench.data import ruler_gen as gen
+from pope_bench.data.tokenizers import get_tokenizer
+from pope_bench.report.effective_length import effective_lengths
 from pope_bench.tasks.base import TaskDefinition
 from pope_bench.tasks.registry import discover
-from pope_bench.tasks.ruler import RulerTask, postprocess, string_match_all, string_match_part
-from pope_bench.data.tokenizers import get_tokenizer
+from pope_bench.tasks.ruler import (
+    RulerTask,
+    postprocess,
+    string_match_all,
+    string_match_part,
+)
 
 TASKS = ["niah_single_1", "niah_single_2", "niah_single_3", "niah_multikey_1", "niah_multikey_2", "niah_multikey_3",
          "niah_multivalue", "niah_multiquery", "vt", "cwe", "fwe"]

@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 
 import pope_bench
-from pope_bench.sweep import results
 from pope_bench.core.errors import BadInput
-from pope_bench.sweep.executors.ray import groups, unloaded
 from pope_bench.models.checkpoints import load_registry
+from pope_bench.sweep import results
+from pope_bench.sweep.executors.ray import groups, unloaded
 from pope_bench.sweep.runner import RunOptions, plan
 from pope_bench.sweep.shards import Shard, cell_cost, select
 from pope_bench.tasks.base import Metric, TaskType

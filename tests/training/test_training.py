@@ -4,8 +4,8 @@ on disk while training runs; a resume under another recipe is refused."""
 
 import csv
 import json
-import re
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -19,11 +19,16 @@ from safetensors.torch import load_file
 
 from pope_bench.core.errors import BadInput
 from pope_bench.data.tokenizers import get_tokenizer
-from pope_bench.training.recipe import load_recipe
 from pope_bench.report.training_curves import plot_training_curves
 from pope_bench.report.training_curves import read_curve as read_curve_frame
+from pope_bench.training.recipe import load_recipe
 from pope_bench.training.state import STATE_FILE, TrainState, peek_state, save_state
-from pope_bench.training.trainer import build_model, held_out_metrics, make_optimizer, train
+from pope_bench.training.trainer import (
+    build_model,
+    held_out_metrics,
+    make_optimizer,
+    train,
+)
 
 TASKS = ["indirect_indexing", "position_indexing", "content_indexing"]
 

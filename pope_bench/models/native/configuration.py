@@ -5,8 +5,17 @@ from __future__ import annotations
 
 from transformers import PretrainedConfig
 
-from pope_bench.encodings import NoFields, RoPE, Scaling, check_scaling, field_owners, get_encoding, origin, parse_fields
 from pope_bench.core.errors import BadInput
+from pope_bench.encodings import (
+    NoFields,
+    RoPE,
+    Scaling,
+    check_scaling,
+    field_owners,
+    get_encoding,
+    origin,
+    parse_fields,
+)
 
 
 class PopeBenchConfig(PretrainedConfig):

@@ -16,9 +16,10 @@ import pandas as pd
 
 from pope_bench.encodings import appearance
 from pope_bench.report.figure_files import save_figure
-from pope_bench.report.styles import SCALING_STYLES, variant_color
 from pope_bench.report.figures.rows import method_label, size_order
 from pope_bench.report.figures.specs import FigureSpec
+from pope_bench.report.styles import SCALING_STYLES, variant_color
+
 
 def pyplot():
     import matplotlib

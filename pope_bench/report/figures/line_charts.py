@@ -19,12 +19,19 @@ import pandas as pd
 from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from pope_bench.report.declared_metrics import builtin_baselines
-from pope_bench.report.plots import doubling
-from pope_bench.report.styles import BASELINE_STYLES
-from pope_bench.report.seed_spread import spread, unit
-from pope_bench.report.figures.charts import method_colors, method_marker, panel_grid, save, size_styles, value_label
+from pope_bench.report.figures.charts import (
+    method_colors,
+    method_marker,
+    panel_grid,
+    save,
+    size_styles,
+    value_label,
+)
 from pope_bench.report.figures.rows import baseline_label, method_label
 from pope_bench.report.figures.specs import FigureSpec
+from pope_bench.report.plots import doubling
+from pope_bench.report.seed_spread import spread, unit
+from pope_bench.report.styles import BASELINE_STYLES
 
 X_LABELS = {
     "length_ratio": "evaluation length / train length",

@@ -13,10 +13,17 @@ from pathlib import Path
 
 import pandas as pd
 
-from pope_bench.report.figures.line_charts import band_kinds, draw_curves
 from pope_bench.report.figures.heatmaps import draw_heatmaps
+from pope_bench.report.figures.line_charts import band_kinds, draw_curves
 from pope_bench.report.figures.page import write_page
-from pope_bench.report.figures.rows import MissingRows, ResultSet, baseline_rows, load_results, model_sizes, select_groups
+from pope_bench.report.figures.rows import (
+    MissingRows,
+    ResultSet,
+    baseline_rows,
+    load_results,
+    model_sizes,
+    select_groups,
+)
 from pope_bench.report.figures.specs import FigureSpec, bundled, load_spec
 from pope_bench.report.figures.tables import build_table
 

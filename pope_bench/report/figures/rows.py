@@ -16,13 +16,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from pope_bench.encodings import appearance
 from pope_bench.core.errors import BadInput
+from pope_bench.encodings import appearance
+from pope_bench.report.figures.specs import INDEX_COLUMNS, FigureSpec
 from pope_bench.sweep.manifest import manifest_runs
 from pope_bench.sweep.results import load
 from pope_bench.sweep.rows import CURVE_COLUMNS, ROW_KEY, results_folders
-from pope_bench.report.figures.specs import INDEX_COLUMNS, FigureSpec
-
 
 #: what one row measures, whichever sweep (cell key) it came from
 MEASUREMENT = ["series", "task", "metric", "length", "seed", "window", *CURVE_COLUMNS]

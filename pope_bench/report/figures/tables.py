@@ -21,10 +21,16 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from pope_bench.report.seed_spread import spread, unit
 from pope_bench.encodings import appearance
-from pope_bench.report.figures.rows import baseline_label, baseline_rows, method_label, select_groups, size_order
+from pope_bench.report.figures.rows import (
+    baseline_label,
+    baseline_rows,
+    method_label,
+    select_groups,
+    size_order,
+)
 from pope_bench.report.figures.specs import FigureSpec, PaperNumber
+from pope_bench.report.seed_spread import spread, unit
 
 
 @dataclass

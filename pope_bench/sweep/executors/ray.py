@@ -23,8 +23,8 @@ from dataclasses import replace
 from pope_bench.core.errors import BadInput
 from pope_bench.models.identity import load_key
 from pope_bench.models.placement import installed
-from pope_bench.sweep.shards import balanced_split, cell_cost
 from pope_bench.sweep.executors.worker import CellWorker, Settings, cell_rows, run_order
+from pope_bench.sweep.shards import balanced_split, cell_cost
 
 #: how many more times a cell whose worker died is tried before it is recorded as crashed
 RETRIES = 1

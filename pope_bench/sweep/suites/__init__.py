@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
-
 from typing import NamedTuple
 
 from pydantic import Field, PositiveInt
