@@ -103,14 +103,17 @@ def results_folders(paths) -> list[Path]:
 
 def read_rows(out: Path) -> list[dict]:
     """All complete rows of a folder's rows files, oldest first. A torn last line (a kill
-    mid-write) is ignored; any other line that is not a JSON row is a one-line error: the
-    file was damaged, and guessing which cells it held could skip or repeat work silently."""
+    mid-write: no newline after it) is ignored; any other line that is not a JSON row is a
+    one-line error: the file was damaged or is not pope-bench's, and guessing which cells it
+    held could skip or repeat work silently."""
     rows = []
     for path in rows_files(out):
         try:
-            lines = read_bytes(path, "rows file", MAX_ROWS_BYTES).decode("utf-8").splitlines()
+            text = read_bytes(path, "rows file", MAX_ROWS_BYTES).decode("utf-8")
         except UnicodeDecodeError as e:
             raise BadInput(f"{path} is unreadable ({e}); move it aside or choose another --out") from None
+        lines = text.splitlines()
+        torn = 0 if text.endswith("\n") else len(lines)  # the one line a kill can leave half-written
         for number, line in enumerate(lines, 1):
             row = parse_row(line)
             if row is not None:
@@ -119,7 +122,7 @@ def read_rows(out: Path) -> list[dict]:
                 except BadInput as e:
                     raise BadInput(f"{e}; repair the row or move the file aside") from None
                 rows.append(row)
-            elif number < len(lines):
+            elif number != torn:
                 raise BadInput(f"{path} line {number} is not a result row; repair or move the file aside "
                                "(or choose another --out)")
     rows.sort(key=lambda row: row.get("timestamp") or "")  # stable: a file's own order is kept

@@ -51,6 +51,16 @@ def test_a_torn_last_line_is_cut_and_its_cell_runs_again(tiny_registry, tmp_path
     assert all(json.loads(line) for line in path.read_bytes().splitlines())
 
 
+def test_a_complete_foreign_last_line_is_refused_before_any_work(tiny_registry, tmp_path):
+    # ends with its newline, so no kill tore it: it is not a row, and nothing may run into it
+    out = tmp_path / "r"
+    out.mkdir()
+    (out / "results.jsonl").write_text('{"a": 1}\n')
+    with pytest.raises(BadInput, match="line 1 is not a result row"):
+        run(small(tiny_registry, out))
+    assert sorted(p.name for p in out.iterdir()) == ["results.jsonl"]
+
+
 # ---------------------------------------------------------------- model identity
 
 
