@@ -82,13 +82,11 @@ def effective_length_table(frame: pd.DataFrame, threshold: float, tasks=(), mode
     order of tasks and models, or None where the rows hold no RULER task."""
     from rich.table import Table
 
+    from pope_bench.report.table import ordered
+
     table = effective_lengths(frame, threshold)
     if table.empty:
         return None
-
-    def ordered(present, wanted) -> list:
-        present = list(dict.fromkeys(present))
-        return [x for x in wanted if x in present] + sorted(x for x in present if x not in wanted)
 
     order = ordered(table["model"], models)
     out = Table(title=f"effective length (longest L with score ≥ {threshold:g}; × train length)", title_justify="left")

@@ -53,7 +53,8 @@ class TaskTable:
     caption: str = ""
 
 
-def _ordered(present, wanted) -> list:
+def ordered(present, wanted) -> list:
+    """``present`` (deduplicated) in the order of ``wanted``, the rest after it, sorted."""
     present = list(dict.fromkeys(present))
     return [x for x in wanted if x in present] + sorted(x for x in present if x not in wanted)
 
@@ -106,7 +107,7 @@ def task_table(frame: pd.DataFrame, task: str, metrics: TaskMetrics, models=(), 
     scale = 100.0 if spec.proportion else 1.0
     table = TaskTable(task, spec, all_lengths, headers)
     methods = set()
-    for series in _ordered(cells["series"], models):
+    for series in ordered(cells["series"], models):
         entries = []
         for length in all_lengths:
             part = cells[(cells["series"] == series) & (cells["length"] == length)]
@@ -145,7 +146,7 @@ def build_tables(frame: pd.DataFrame, declared: dict[str, TaskMetrics], tasks=()
     if frame.empty:
         return []
     found = [task_table(frame, task, for_task(declared, task), models, lengths, kind)
-             for task in _ordered(frame["task"], tasks)]
+             for task in ordered(frame["task"], tasks)]
     return [t for t in found if t is not None]
 
 
